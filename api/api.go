@@ -1,0 +1,178 @@
+// Package api is Lectern's HTTP surface: WHIP/WHEP, the JSON API, caption streams, exports and
+// the pages. It is the only package that knows HTTP; it turns domain errors into one clear
+// HTTP error each.
+package api
+
+import (
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"lectern/auth"
+	"lectern/broadcast"
+	"lectern/live"
+	"lectern/models"
+)
+
+// Deps are the parts the API serves. All are required unless noted.
+type Deps struct {
+	Store     *models.Store
+	Broadcast *broadcast.Server
+	Live      *live.Manager
+	Gatherer  prometheus.Gatherer // for /metrics
+	// EngineName is the speech engine in use; EngineError says why there is none.
+	EngineName, EngineError string
+	Logger                  *slog.Logger
+
+	// Accounts and access (issue 5).
+	Secret     []byte            // server secret (auth.LoadOrCreateSecret); nil: random, tokens die with the process
+	OIDC       *auth.OIDC        // nil: no single sign-on
+	SSOOnly    bool              // password sign-in only for admins
+	TrustProxy bool              // believe X-Forwarded-For / -Proto from a reverse proxy
+	PublicURL  string            // base of links handed out; "" = the request's own origin
+	Clock      auth.Clock        // nil: time.Now (tests fix it)
+	Argon2     auth.Argon2Params // zero: auth.DefaultArgon2 (tests use cheap ones)
+}
+
+// Server holds the API's dependencies; its routes live in routes().
+type Server struct {
+	Deps
+	echo *echo.Echo
+	auth authParts
+}
+
+// New builds the HTTP handler tree.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	parts, err := newAuthParts(d)
+	if err != nil {
+		panic("api: " + err.Error()) // only a broken secret derivation gets here
+	}
+	s := &Server{Deps: d, echo: e, auth: parts}
+	// Rate limits and the audit log key on the client address: take it from the connection
+	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if d.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(securityHeaders, s.identify)
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/api/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openAPI) })
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})))
+
+	for _, kind := range []string{"whip", "whep"} {
+		g := e.Group("/"+kind, cors)
+		g.POST("/:id", s.offerHandler(kind))
+		g.OPTIONS("/:id", preflight)
+		g.DELETE("/:id/:session", s.endHandler(kind))
+		g.PATCH("/:id/:session", noTrickle)
+		g.OPTIONS("/:id/:session", preflight)
+	}
+
+	e.GET("/api/webinars/:id", s.webinarInfo)
+	e.GET("/api/webinars/:id/captions", s.captionStream)
+	e.GET("/api/webinars/:id/languages", s.languages)
+	e.GET("/api/webinars/:id/:file", s.transcript)
+	e.GET("/api/status", s.status)
+	s.accountRoutes()
+	s.pageRoutes()
+}
+
+// accountRoutes are issue 5's: sign-in, account settings, admin, webinars owned by accounts.
+// Each handler checks its caller (signedIn, requireAdmin or require with an auth.Action).
+func (s *Server) accountRoutes() {
+	e := s.echo
+	e.GET("/api/login", s.loginOptions)
+	e.POST("/api/login", s.login)
+	e.POST("/api/login/totp", s.loginTOTP)
+	e.POST("/api/logout", s.logout)
+	e.GET("/api/me", s.getMe)
+	e.GET("/auth/oidc/login", s.oidcLogin)
+	e.GET("/auth/oidc/callback", s.oidcCallback)
+
+	e.POST("/api/account/totp", s.totpBegin)
+	e.POST("/api/account/totp/confirm", s.totpConfirm)
+	e.DELETE("/api/account/totp", s.totpDisable)
+	e.GET("/api/account/tokens", s.listTokens)
+	e.POST("/api/account/tokens", s.createToken)
+	e.DELETE("/api/account/tokens/:id", s.revokeToken)
+
+	e.GET("/api/admin/audit", s.auditLog)
+	e.GET("/api/admin/users", s.adminUsers)
+	e.POST("/api/admin/users/:id/disable", s.adminDisableUser)
+	e.GET("/api/admin/policy", s.getPolicy)
+	e.PUT("/api/admin/policy", s.putPolicy)
+
+	e.POST("/api/webinars", s.createWebinar)
+	e.GET("/api/webinars", s.listWebinars)
+	e.PATCH("/api/webinars/:id", s.patchWebinar)
+	e.DELETE("/api/webinars/:id", s.deleteWebinar)
+	e.POST("/api/webinars/:id/stream-key", s.rotateStreamKey)
+	e.GET("/api/webinars/:id/members", s.members)
+	e.PUT("/api/webinars/:id/members", s.putMember)
+	e.POST("/api/webinars/:id/register", s.register)
+	e.POST("/api/webinars/:id/join", s.join)
+}
+
+// apiError is the one JSON shape every error takes.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// handleError writes every error as {"error": ...} with its status; unknown errors are 500s
+// whose detail goes to the log, not to the client.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "internal error"
+	var he *echo.HTTPError
+	var ae *accessError
+	switch {
+	case errors.As(err, &ae):
+		if c.Request().Method == http.MethodHead {
+			c.NoContent(ae.Status)
+			return
+		}
+		c.JSON(ae.Status, ae)
+		return
+	case errors.As(err, &he):
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	case errors.Is(err, models.ErrNotFound):
+		status, msg = http.StatusNotFound, "not found"
+	default:
+		s.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, apiError{Error: msg})
+}
+
+//go:embed openapi.yaml
+var openAPI []byte

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"lectern/auth"
+	"lectern/captions/subtitle"
+)
+
+// transcript serves GET /api/webinars/{id}/transcript.{format}[?lang=xx]. A language nobody
+// read live is translated now (and stored, so the next export is instant).
+func (s *Server) transcript(c echo.Context) error {
+	ctx := c.Request().Context()
+	name, format, ok := strings.Cut(c.Param("file"), ".")
+	if !ok || name != "transcript" {
+		return echo.NewHTTPError(http.StatusNotFound, "not found")
+	}
+	if subtitle.ContentType(format) == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "format must be one of "+strings.Join(subtitle.Formats, ", "))
+	}
+	w, err := s.Store.Webinar(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.allow(c, w, auth.ActExport); err != nil {
+		return err
+	}
+	lang, err := captionLang(c, w)
+	if err != nil {
+		return err
+	}
+	cues, err := s.Store.Finals(ctx, w.ID, 0)
+	if err != nil {
+		return err
+	}
+	if lang != w.Language && len(cues) > 0 {
+		st := s.Live.Stage()
+		if st == nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "no translator is configured")
+		}
+		if cues, err = st.TranslateAll(ctx, w.ID, w.Language, lang, cues); err != nil {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "translation to "+lang+" failed: "+err.Error())
+		}
+	}
+	var buf bytes.Buffer
+	if err := subtitle.Write(&buf, format, cues, subtitle.Options{Lang: lang, Title: w.Title}); err != nil {
+		if errors.Is(err, subtitle.ErrUnknownFormat) {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		return err
+	}
+	auth.Record(ctx, s.Store, auth.EventExport, actorID(callerOf(c)), w.ID, clientIP(c), map[string]any{"format": format, "lang": lang})
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s"`, w.ID, lang, format))
+	return c.Blob(http.StatusOK, subtitle.ContentType(format), buf.Bytes())
+}

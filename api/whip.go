@@ -1,0 +1,150 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"lectern/auth"
+	"lectern/broadcast"
+	"lectern/models"
+)
+
+// maxOfferBytes bounds an SDP offer. Real offers with three media sections are 4-8 KiB.
+const maxOfferBytes = 64 << 10
+
+// offerHandler answers POST /whip/{id} (RFC 9725) and POST /whep/{id}: an SDP offer in, 201
+// with the answer and the session's Location out. Every refusal happens before any peer
+// connection exists, so a refused request leaves nothing behind.
+func (s *Server) offerHandler(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		w, err := s.Store.Webinar(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if kind == "whip" {
+			err = s.requirePublisher(c, w)
+		} else {
+			err = s.allow(c, w, auth.ActView)
+		}
+		if err != nil {
+			return err
+		}
+		offer, err := readOffer(c.Request())
+		if err != nil {
+			return err
+		}
+		var sess broadcast.Session
+		if kind == "whip" {
+			// The room (and its audio tap) exists before the first packet can arrive.
+			room, rerr := s.Live.Room(ctx, w)
+			if rerr != nil {
+				return rerr
+			}
+			room.SetSpeaker(speakerName(c.QueryParam("speaker")))
+			sess, err = s.Broadcast.Publish(ctx, w.ID, offer)
+		} else {
+			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)
+		}
+		if errors.Is(err, broadcast.ErrBadOffer) {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", kind, w.ID, err)
+		}
+		h := c.Response().Header()
+		h.Set("Location", "/"+kind+"/"+w.ID+"/"+sess.ID)
+		h.Set("ETag", `"`+sess.ID+`"`)
+		return c.Blob(http.StatusCreated, "application/sdp", []byte(sess.Answer))
+	}
+}
+
+// endHandler answers DELETE on a session's Location. Ending a presenter session needs the
+// stream key; a viewer's session id is itself the unguessable capability to end it.
+func (s *Server) endHandler(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		w, err := s.Store.Webinar(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if kind == "whip" {
+			if err := s.requirePublisher(c, w); err != nil {
+				return err
+			}
+		}
+		if err := s.Broadcast.End(w.ID, c.Param("session")); errors.Is(err, broadcast.ErrNoSession) {
+			return echo.NewHTTPError(http.StatusNotFound, "no such session")
+		} else if err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusOK)
+	}
+}
+
+// noTrickle answers PATCH: sessions here are complete at creation (the answer carries every
+// candidate), and RFC 9725 §4.3.1 asks a server without trickle ICE or ICE restarts to say 405.
+func noTrickle(c echo.Context) error {
+	c.Response().Header().Set("Allow", "DELETE, OPTIONS")
+	return echo.NewHTTPError(http.StatusMethodNotAllowed, "trickle ICE and ICE restarts are not supported: send a complete offer")
+}
+
+// speakerName cleans the presenter's display name sent with WHIP (?speaker=): it goes into
+// every caption and transcript, so it is short, printable, single-line text.
+func speakerName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:80])
+	}
+	return s
+}
+
+// requirePublisher lets in the webinar's stream key (OBS, GStreamer) or a caller whose role may
+// publish: a panelist, co-host or host signed in (session or API token), or an admin.
+func (s *Server) requirePublisher(c echo.Context, w models.Webinar) error {
+	token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if ok && w.KeyMatches(strings.TrimSpace(token)) {
+		return nil
+	}
+	a, err := s.accessToWebinar(c, w)
+	if err != nil {
+		return err
+	}
+	if a.role != "" && auth.Can(a.role, auth.ActPublish) {
+		return nil
+	}
+	if a.cl.user != nil {
+		return a.deny(auth.ActPublish)
+	}
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="lectern"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, "missing or wrong stream key")
+}
+
+// readOffer checks the content type and size of an SDP body and returns it.
+func readOffer(r *http.Request) (string, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/sdp" {
+		return "", echo.NewHTTPError(http.StatusUnsupportedMediaType, "content type must be application/sdp")
+	}
+	if r.ContentLength > maxOfferBytes {
+		return "", echo.NewHTTPError(http.StatusRequestEntityTooLarge, "offer larger than 64 KiB")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxOfferBytes+1))
+	if err != nil {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "reading offer: "+err.Error())
+	}
+	if len(body) > maxOfferBytes {
+		return "", echo.NewHTTPError(http.StatusRequestEntityTooLarge, "offer larger than 64 KiB")
+	}
+	return string(body), nil
+}

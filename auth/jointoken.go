@@ -1,0 +1,147 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lectern/models"
+)
+
+// JoinClaims is what an attendee (or panelist) join link carries.
+type JoinClaims struct {
+	Webinar      string      `json:"w"`
+	Role         models.Role `json:"r"`
+	Registration string      `json:"g,omitempty"` // "" for a token not backed by a registration (not revocable one by one)
+	Expires      int64       `json:"e"`           // unix seconds
+	ID           string      `json:"i"`           // random, set by Issue: two tokens are never equal
+}
+
+// joinPrefix versions the format, so it can change without old tokens being misread.
+const joinPrefix = "j1."
+
+// MaxJoinTokenLen bounds what Verify will look at (URLs carry these; anything longer is junk).
+const MaxJoinTokenLen = 1024
+
+// JoinTokens signs and checks join tokens with HMAC-SHA256 under a key derived from the server
+// secret. A token is j1.<base64url JSON claims>.<base64url MAC>.
+type JoinTokens struct {
+	key   []byte
+	Clock Clock
+}
+
+// NewJoinTokens derives the signing key from the server secret.
+func NewJoinTokens(serverSecret []byte) *JoinTokens {
+	return &JoinTokens{key: DeriveKey(serverSecret, "join-token")}
+}
+
+func (j *JoinTokens) mac(signed string) []byte {
+	m := hmac.New(sha256.New, j.key)
+	m.Write([]byte(signed))
+	return m.Sum(nil)
+}
+
+// Issue signs claims. Expires must be in the future and Role valid.
+func (j *JoinTokens) Issue(c JoinClaims) (string, error) {
+	if c.Webinar == "" || !c.Role.Valid() || c.Expires <= j.Clock.now().Unix() {
+		return "", fmt.Errorf("join token: need a webinar, a valid role and a future expiry")
+	}
+	if c.ID == "" {
+		b := make([]byte, 12)
+		rand.Read(b)
+		c.ID = base64.RawURLEncoding.EncodeToString(b)
+	}
+	body, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	signed := joinPrefix + base64.RawURLEncoding.EncodeToString(body)
+	tok := signed + "." + base64.RawURLEncoding.EncodeToString(j.mac(signed))
+	if len(tok) > MaxJoinTokenLen {
+		return "", fmt.Errorf("join token: claims too long")
+	}
+	return tok, nil
+}
+
+// Verify checks a token's signature (in constant time) and expiry and returns its claims. It
+// does not consult the store: use VerifyActive for revocation.
+func (j *JoinTokens) Verify(token string) (JoinClaims, error) {
+	if len(token) > MaxJoinTokenLen || !strings.HasPrefix(token, joinPrefix) {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	dot := strings.LastIndexByte(token, '.')
+	if dot <= len(joinPrefix) {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	signed, sig := token[:dot], token[dot+1:]
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil || !hmac.Equal(got, j.mac(signed)) {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	// Only a token we signed gets this far, so the JSON below was written by Issue.
+	body, err := base64.RawURLEncoding.Strict().DecodeString(signed[len(joinPrefix):])
+	if err != nil {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	var c JoinClaims
+	if err := json.Unmarshal(body, &c); err != nil || c.Webinar == "" || !c.Role.Valid() {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	if j.Clock.now().Unix() >= c.Expires {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	return c, nil
+}
+
+// IssueForRegistration issues a token for a registration and records its hash, so that the
+// registration's earlier token (if any) stops working and revoking the registration revokes it.
+func (j *JoinTokens) IssueForRegistration(ctx context.Context, store *models.Store, r models.Registration, ttl time.Duration) (string, error) {
+	tok, err := j.Issue(JoinClaims{Webinar: r.WebinarID, Role: r.Role, Registration: r.ID, Expires: j.Clock.now().Add(ttl).Unix()})
+	if err != nil {
+		return "", err
+	}
+	if err := store.SetRegistrationToken(ctx, r.ID, models.HashToken(tok)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// VerifyActive is Verify for the given webinar plus revocation: a token naming a registration
+// must match that live registration's current token; one without a registration is accepted
+// only when allowUnregistered (e.g. link-only webinars whose links are not revocable singly).
+func (j *JoinTokens) VerifyActive(ctx context.Context, store *models.Store, token, webinarID string, allowUnregistered bool) (JoinClaims, error) {
+	c, err := j.Verify(token)
+	if err != nil {
+		return JoinClaims{}, err
+	}
+	if c.Webinar != webinarID {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	if c.Registration == "" {
+		if !allowUnregistered {
+			return JoinClaims{}, ErrInvalidToken
+		}
+		return c, nil
+	}
+	r, err := store.Registration(ctx, c.Registration)
+	if errors.Is(err, models.ErrNotFound) {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	if err != nil {
+		return JoinClaims{}, err
+	}
+	want := models.HashToken(token)
+	if !r.RevokedAt.IsZero() || r.WebinarID != c.Webinar || r.Role != c.Role ||
+		subtle.ConstantTimeCompare([]byte(r.TokenHash), []byte(want)) != 1 {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	return c, nil
+}

@@ -1,0 +1,184 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lectern/models"
+)
+
+// RateLimitedError refuses an attempt before any password is checked; answer 429 with
+// Retry-After: RetryAfter(e.Wait).
+type RateLimitedError struct{ Wait time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many attempts, retry in %v", e.Wait)
+}
+
+// DisabledError is returned only after the right password, so a guesser learns nothing; the
+// reason is for the sign-in page ("disabled after 90 days without use...").
+type DisabledError struct{ Reason string }
+
+func (e *DisabledError) Error() string { return "account disabled: " + e.Reason }
+
+// Is lets errors.Is(err, ErrAccountDisabled) match.
+func (e *DisabledError) Is(target error) bool { return target == ErrAccountDisabled }
+
+// ErrSSOOnly: the password was right but policy says to use single sign-on.
+var ErrSSOOnly = errors.New("sign in with single sign-on")
+
+// SignIn runs the password and second-factor steps with every rule of issue 5 in one place:
+// rate limits first, the same work for unknown emails as for known ones, disabled accounts
+// told only after the right password, hash parameters upgraded on the way, a new session id
+// at each step, an audit event for every outcome.
+type SignIn struct {
+	Store     *models.Store
+	Guard     *SignInGuard
+	Sessions  *Sessions
+	TwoFactor *TwoFactor
+	SSOOnly   bool         // password sign-in only for admins
+	Argon2    Argon2Params // zero: DefaultArgon2; hashes with other parameters are upgraded
+	Clock     Clock
+}
+
+func (s *SignIn) params() Argon2Params {
+	if s.Argon2 == (Argon2Params{}) {
+		return DefaultArgon2
+	}
+	return s.Argon2
+}
+
+// SignInResult is a started session. When MFARequired, Token is a pending session good only
+// for SecondFactor (send it as the session cookie; it lasts Policy.MFAPending).
+type SignInResult struct {
+	Token       string
+	Session     models.AuthSession
+	User        models.User
+	MFARequired bool
+}
+
+// Password checks email and password. Errors: *RateLimitedError, ErrInvalidCredentials,
+// *DisabledError, ErrSSOOnly, ErrBusy, or a store error (500).
+func (s *SignIn) Password(ctx context.Context, email, password, ip, userAgent string) (SignInResult, error) {
+	email = models.NormalizeEmail(email)
+	// Refusals are not audited one by one: that would let a flood write the database. The
+	// lockout that a flood causes is audited once.
+	if ok, wait := s.Guard.Allow(email, ip); !ok {
+		return SignInResult{}, &RateLimitedError{Wait: wait}
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return SignInResult{}, err
+	}
+	var ok bool
+	if err != nil || u.PasswordHash == "" {
+		DummyVerifyWith(password, s.params()) // an unknown email costs what a known one costs
+	} else if ok, err = VerifyPassword(password, u.PasswordHash); errors.Is(err, ErrBusy) {
+		return SignInResult{}, err
+	}
+	if !ok {
+		locked := s.Guard.Fail(email, ip)
+		s.audit(ctx, EventSignInFailed, "", email, ip, nil)
+		if locked {
+			s.audit(ctx, EventLockout, "", email, ip, map[string]any{"minutes": s.Guard.Account.policy.LockoutFor.Minutes()})
+		}
+		return SignInResult{}, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		s.audit(ctx, EventSignInFailed, "", email, ip, map[string]any{"reason": "disabled"})
+		return SignInResult{}, &DisabledError{Reason: u.DisabledReason}
+	}
+	s.Guard.Succeed(email)
+	if s.SSOOnly && !u.Admin {
+		return SignInResult{}, ErrSSOOnly
+	}
+	if NeedsRehashWith(u.PasswordHash, s.params()) {
+		// Best effort: a failure here must not fail a correct sign-in.
+		if h, err := HashPasswordWith(password, s.params()); err == nil {
+			s.Store.SetPasswordHash(ctx, u.ID, h)
+		}
+	}
+	if u.TOTPEnabled {
+		tok, sess, err := s.Sessions.Create(ctx, u.ID, true, ip, userAgent)
+		if err != nil {
+			return SignInResult{}, err
+		}
+		return SignInResult{Token: tok, Session: sess, User: u, MFARequired: true}, nil
+	}
+	return s.finish(ctx, u, ip, userAgent, "password")
+}
+
+// SecondFactor completes a pending sign-in with a TOTP code or a recovery code (xxxx-xxxx).
+// The pending session is revoked and a new one issued. Errors as Password's.
+func (s *SignIn) SecondFactor(ctx context.Context, pendingToken, code, ip, userAgent string) (SignInResult, error) {
+	pending, u, err := s.Sessions.LookupPending(ctx, pendingToken)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if ok, wait := s.Guard.Allow(u.Email, ip); !ok {
+		return SignInResult{}, &RateLimitedError{Wait: wait}
+	}
+	method := "totp"
+	if len(strings.TrimSpace(code)) > 6 {
+		method = "recovery_code"
+		err = s.TwoFactor.UseRecoveryCode(ctx, u.ID, code)
+	} else {
+		err = s.TwoFactor.Verify(ctx, u.ID, strings.TrimSpace(code))
+	}
+	if errors.Is(err, ErrInvalidCredentials) {
+		if s.Guard.Fail(u.Email, ip) {
+			s.audit(ctx, EventLockout, u.ID, u.Email, ip, map[string]any{"step": "2fa"})
+		}
+		s.audit(ctx, Event2FAFailed, u.ID, u.Email, ip, map[string]any{"method": method})
+		return SignInResult{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return SignInResult{}, err
+	}
+	s.Guard.Succeed(u.Email)
+	if err := s.Store.RevokeAuthSession(ctx, pending.IDHash, s.Clock.now()); err != nil {
+		return SignInResult{}, err
+	}
+	if method == "recovery_code" {
+		left, _ := s.Store.RecoveryCodesLeft(ctx, u.ID)
+		s.audit(ctx, EventRecoveryCodeUsed, u.ID, u.ID, ip, map[string]any{"left": left})
+	}
+	return s.finish(ctx, u, ip, userAgent, method)
+}
+
+// finish starts the full session of a completed sign-in (SSO callers use it too, via Start).
+func (s *SignIn) finish(ctx context.Context, u models.User, ip, userAgent, method string) (SignInResult, error) {
+	tok, sess, err := s.Sessions.Create(ctx, u.ID, false, ip, userAgent)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if err := s.Store.RecordLogin(ctx, u.ID, s.Clock.now()); err != nil {
+		return SignInResult{}, err
+	}
+	s.audit(ctx, EventSignIn, u.ID, u.ID, ip, map[string]any{"method": method})
+	return SignInResult{Token: tok, Session: sess, User: u}, nil
+}
+
+// Start begins a full session for an account another way has vouched for (an SSO callback
+// after OIDC.SignIn); SSO accounts' 2FA is the provider's business.
+func (s *SignIn) Start(ctx context.Context, u models.User, ip, userAgent, method string) (SignInResult, error) {
+	if u.Disabled {
+		return SignInResult{}, &DisabledError{Reason: u.DisabledReason}
+	}
+	return s.finish(ctx, u, ip, userAgent, method)
+}
+
+// audit records an event; a failing audit write is not a reason to refuse a sign-in, so the
+// error is dropped here (the store's own errors surface elsewhere).
+func (s *SignIn) audit(ctx context.Context, action, actor, target, ip string, detail map[string]any) {
+	Record(ctx, s.Store, action, actor, target, ip, detail)
+}
+
+// NeedsTOTPEnrolment says whether u must enrol 2FA before doing anything else, under an admin
+// policy requiring it for everyone (the API lets such a session reach only the enrolment pages).
+func NeedsTOTPEnrolment(requireForAll bool, u models.User) bool {
+	return requireForAll && !u.TOTPEnabled
+}

@@ -1,0 +1,425 @@
+// Package broadcast carries one presenter's WebRTC media (WHIP) to many viewers
+// (WHEP): sessions, rooms, the RTP fan-out, keyframe requests, NACK repair and
+// the audio tap. It knows nothing of HTTP, SQL or speech.
+//
+// Viewers who arrive before the presenter get a complete answer at once, with
+// audio, camera and (if they offered a second video m-line) screen tracks in the
+// room's codec (VP8 until a presenter has used another), and start receiving
+// when the presenter goes live. If the presenter then sends a different video
+// codec, their session is ended so the page reconnects and negotiates again.
+//
+// The fan-out (track.go, viewer.go): one read loop per presenter track hands
+// each packet, by pointer, to every viewer's bounded queue; the viewer list is a
+// copy-on-write slice behind an atomic pointer; each viewer's own goroutine
+// drains its queue in batches, so a slow viewer only drops (and counts) its own
+// packets. Sequence numbers are rewritten once on ingest (continuity across
+// presenter reconnects), never per viewer, so one packet cache per room track
+// answers every viewer's NACKs and gives a joining viewer the current GOP at
+// once; when the GOP is not cached, the viewer starts at the next keyframe,
+// asked for with a throttled PLI.
+package broadcast
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds the broadcast settings; zero values get the defaults of New.
+type Config struct {
+	ViewerQueue     int           // packets queued per viewer before drops are counted (default 2048)
+	PLIInterval     time.Duration // min gap between keyframe requests sent to the presenter (default 500ms)
+	IncludeLoopback bool          // offer loopback ICE candidates (tests, local benches)
+	UDPPortMin      uint16        // optional ephemeral UDP port range
+	UDPPortMax      uint16
+	NAT1To1IPs      []string // optional public IPs to advertise as host candidates
+	Logger          *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ViewerQueue <= 0 {
+		c.ViewerQueue = 2048 // holds a replayed GOP of up to 1024 packets plus live traffic
+	}
+	if c.PLIInterval <= 0 {
+		c.PLIInterval = 500 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Session identifies a WHIP or WHEP session; Answer is the complete SDP answer
+// (ICE candidates gathered, no trickle).
+type Session struct {
+	ID     string
+	Answer string
+}
+
+// Server owns every room, peer connection and goroutine of the broadcast.
+type Server struct {
+	cfg            Config
+	log            *slog.Logger
+	m              *metrics
+	presenterAPI   *webrtc.API
+	viewerAPI      *webrtc.API
+	pcConfig       webrtc.Configuration // one DTLS certificate for every session
+	gatherDeadline time.Duration
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+	wg     sync.WaitGroup // every goroutine the server starts
+}
+
+// New builds a Server and registers its metrics on reg.
+func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
+	cfg = cfg.withDefaults()
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast metrics: %w", err)
+	}
+	papi, vapi, err := newAPIs(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast webrtc: %w", err)
+	}
+	// pion would generate a key pair and certificate for every PeerConnection;
+	// one per server saves that work on each join (browsers share one per origin).
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast dtls key: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast dtls certificate: %w", err)
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, m: m, presenterAPI: papi, viewerAPI: vapi,
+		pcConfig:       webrtc.Configuration{Certificates: []webrtc.Certificate{*cert}},
+		gatherDeadline: 5 * time.Second, rooms: map[string]*room{}}, nil
+}
+
+// goFunc runs f on a goroutine the server waits for in Close; false after Close.
+func (s *Server) goFunc(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+func (s *Server) room(name string, create bool) *room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[name]
+	if r == nil && create && !s.closed {
+		r = newRoom(name, s)
+		s.rooms[name] = r
+	}
+	return r
+}
+
+// Publish starts a presenter session for room from a WHIP offer. It replaces the
+// room's current presenter, if any (a reconnect with the same key); viewers stay
+// attached and see one continuous stream.
+func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, error) {
+	info, err := parseOffer(offer, true)
+	if err != nil {
+		s.m.badOffers.Inc()
+		return Session{}, err
+	}
+	r := s.room(roomName, true)
+	if r == nil {
+		return Session{}, ErrClosed
+	}
+	pc, err := s.presenterAPI.NewPeerConnection(s.pcConfig)
+	if err != nil {
+		return Session{}, fmt.Errorf("whip %s: %w", roomName, err)
+	}
+	p := &presenter{id: newID(), room: r, s: s, pc: pc, roles: map[*webrtc.RTPReceiver]trackRole{},
+		ready: make(chan struct{}), done: make(chan struct{})}
+	pc.OnTrack(p.onTrack)
+	answer, err := s.negotiate(ctx, pc, offer, func() error {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		assignRoles(pc, info, p.roles)
+		if len(p.roles) == 0 {
+			return fmt.Errorf("%w: no m-line could be matched to audio, camera or screen", ErrBadOffer)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = pc.Close()
+		return Session{}, fmt.Errorf("whip %s: %w", roomName, err)
+	}
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
+			r.clearPresenter(p)
+			p.close("connection " + st.String())
+		}
+	})
+	if old := r.setPresenter(p); old != nil {
+		old.close("replaced by " + p.id)
+	}
+	close(p.ready)
+	if s.isClosed() { // Close ran while we negotiated
+		r.clearPresenter(p)
+		p.close("server closed")
+		return Session{}, ErrClosed
+	}
+	s.log.Info("presenter joined", "room", roomName, "session", p.id, "audio", info.audio, "video", info.video)
+	return Session{ID: p.id, Answer: answer}, nil
+}
+
+// assignRoles maps the presenter's transceivers to audio, camera and screen: the
+// first audio m-line is audio; video m-lines are camera then screen in order,
+// unless an msid names one of them a screen share.
+func assignRoles(pc *webrtc.PeerConnection, info offerInfo, roles map[*webrtc.RTPReceiver]trackRole) {
+	screenMid := ""
+	for _, l := range info.lines {
+		if l.kind == "video" && l.screen {
+			screenMid = l.mid
+			break
+		}
+	}
+	usable := map[string]bool{}
+	for _, l := range info.lines {
+		usable[l.mid] = true
+	}
+	taken := [numRoles]bool{}
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == nil || !usable[tr.Mid()] {
+			continue
+		}
+		role := roleAudio
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			switch {
+			case screenMid != "" && tr.Mid() == screenMid:
+				role = roleScreen
+			case !taken[roleCamera]:
+				role = roleCamera
+			default:
+				role = roleScreen
+			}
+		}
+		if taken[role] {
+			continue
+		}
+		taken[role] = true
+		roles[tr.Receiver()] = role
+	}
+}
+
+// Subscribe starts a viewer session for room from a WHEP offer.
+func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session, error) {
+	info, err := parseOffer(offer, false)
+	if err != nil {
+		s.m.badOffers.Inc()
+		return Session{}, err
+	}
+	r := s.room(roomName, true)
+	if r == nil {
+		return Session{}, ErrClosed
+	}
+	var want [numRoles]*webrtc.RTPCodecCapability
+	if info.audio > 0 {
+		want[roleAudio] = r.tracks[roleAudio].codec.Load()
+	}
+	if info.video > 0 {
+		want[roleCamera] = r.tracks[roleCamera].codec.Load()
+		if !info.videoCodecs[mimeName(want[roleCamera].MimeType)] {
+			s.m.badOffers.Inc()
+			return Session{}, fmt.Errorf("%w: the room sends %s, which the offer does not accept", ErrBadOffer, want[roleCamera].MimeType)
+		}
+	}
+	if info.video > 1 {
+		if c := r.tracks[roleScreen].codec.Load(); info.videoCodecs[mimeName(c.MimeType)] {
+			want[roleScreen] = c
+		}
+	}
+	pc, err := s.viewerAPI.NewPeerConnection(s.pcConfig)
+	if err != nil {
+		return Session{}, fmt.Errorf("whep %s: %w", roomName, err)
+	}
+	v := newViewer(newID(), r, s, pc)
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			v.setConnected()
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			v.close("connection " + st.String())
+		}
+	})
+	var senders [numRoles]*webrtc.RTPSender
+	answer, err := s.negotiate(ctx, pc, offer, func() error {
+		for role, c := range want {
+			if c == nil {
+				continue
+			}
+			d := &downTrack{v: v, rt: r.tracks[role], role: trackRole(role), codec: *c, stream: "lectern-" + roomName}
+			sender, err := pc.AddTrack(d)
+			if err != nil {
+				return fmt.Errorf("add %s track: %w", trackRole(role), err)
+			}
+			v.downs[role], senders[role] = d, sender
+		}
+		return nil
+	})
+	if err != nil {
+		v.close("negotiation failed")
+		return Session{}, fmt.Errorf("whep %s: %w", roomName, err)
+	}
+	r.addViewer(v)
+	ok := s.goFunc(v.writeLoop)
+	for role, d := range v.downs {
+		if d != nil && ok {
+			ok = s.goFunc(func() { v.rtcpLoop(d, senders[role]) })
+		}
+	}
+	if !ok {
+		v.close("server closed")
+		return Session{}, ErrClosed
+	}
+	s.log.Info("viewer joined", "room", roomName, "session", v.id)
+	return Session{ID: v.id, Answer: answer}, nil
+}
+
+// negotiate applies the offer, lets setup add tracks or read transceivers, and
+// returns the answer once ICE gathering is complete (WHIP/WHEP clients expect
+// every candidate in the answer).
+func (s *Server) negotiate(ctx context.Context, pc *webrtc.PeerConnection, offer string, setup func() error) (string, error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	if err := setup(); err != nil {
+		return "", err
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("set local description: %w", err)
+	}
+	timer := time.NewTimer(s.gatherDeadline)
+	defer timer.Stop()
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-timer.C:
+		return "", fmt.Errorf("ICE gathering did not complete in %s", s.gatherDeadline)
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// End stops a presenter or viewer session.
+func (s *Server) End(roomName, sessionID string) error {
+	r := s.room(roomName, false)
+	if r == nil {
+		return ErrNoSession
+	}
+	r.mu.Lock()
+	p, v := r.presenter, r.viewers[sessionID]
+	r.mu.Unlock()
+	switch {
+	case p != nil && p.id == sessionID:
+		r.clearPresenter(p)
+		p.close("ended")
+	case v != nil:
+		v.close("ended")
+	default:
+		return ErrNoSession
+	}
+	return nil
+}
+
+// AddTap attaches t to the room's presenter audio, across presenter reconnects,
+// until remove is called.
+func (s *Server) AddTap(roomName string, t Tap) (remove func()) {
+	r := s.room(roomName, true)
+	if r == nil {
+		return func() {}
+	}
+	return r.addTap(t)
+}
+
+// Viewers returns the number of viewer sessions in the room.
+func (s *Server) Viewers(roomName string) int {
+	r := s.room(roomName, false)
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.viewers)
+}
+
+// Live reports whether the room has a presenter session (from Publish until it
+// ends, fails or is replaced).
+func (s *Server) Live(roomName string) bool {
+	r := s.room(roomName, false)
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.presenter != nil
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Close ends every session, closes every peer connection and waits for every
+// goroutine the server started.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	rooms := make([]*room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		p := r.presenter
+		viewers := make([]*viewer, 0, len(r.viewers))
+		for _, v := range r.viewers {
+			viewers = append(viewers, v)
+		}
+		r.mu.Unlock()
+		if p != nil {
+			r.clearPresenter(p)
+			p.close("server closed")
+		}
+		for _, v := range viewers {
+			v.close("server closed")
+		}
+	}
+	s.wg.Wait()
+	return nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

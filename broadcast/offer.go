@@ -1,0 +1,159 @@
+package broadcast
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// maxOfferBytes bounds the work done on an offer; the api also limits bodies to 64 KiB.
+const maxOfferBytes = 64 << 10
+
+// offerInfo is what a cheap look at an offer tells us before any PeerConnection exists.
+type offerInfo struct {
+	lines        []offerLine     // usable audio/video m-lines, in order
+	audio, video int             // usable m-lines of each kind
+	videoCodecs  map[string]bool // lower-case codec names offered on video lines ("vp8", "h264")
+	opus         bool
+}
+
+// offerLine is one usable audio/video m-line.
+type offerLine struct {
+	mid    string
+	kind   string
+	screen bool // msid names it a screen share ("screen" in the stream or track id)
+}
+
+// parseOffer validates an offer with pion/sdp alone, so a malformed or hostile
+// offer is refused without creating a PeerConnection, socket or goroutine.
+// publish selects the direction the remote must use: sendonly/sendrecv for a
+// presenter, recvonly/sendrecv for a viewer.
+func parseOffer(offer string, publish bool) (offerInfo, error) {
+	info := offerInfo{videoCodecs: map[string]bool{}}
+	if len(offer) > maxOfferBytes {
+		return info, fmt.Errorf("%w: offer larger than %d bytes", ErrBadOffer, maxOfferBytes)
+	}
+	if strings.TrimSpace(offer) == "" {
+		return info, fmt.Errorf("%w: empty offer", ErrBadOffer)
+	}
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offer); err != nil {
+		return info, fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	sessionDir := direction(d.Attributes)
+	_, sessionFP := d.Attribute("fingerprint")
+	_, sessionUfrag := d.Attribute("ice-ufrag")
+	for _, m := range d.MediaDescriptions {
+		kind := m.MediaName.Media
+		if kind != "audio" && kind != "video" {
+			continue // application (data channel) lines are ignored, not refused
+		}
+		if m.MediaName.Port.Value == 0 {
+			continue // rejected/stopped m-line
+		}
+		if !hasProto(m.MediaName.Protos, "SAVPF") && !hasProto(m.MediaName.Protos, "SAVP") {
+			return info, fmt.Errorf("%w: %s m-line is not SRTP (%s)", ErrBadOffer, kind, strings.Join(m.MediaName.Protos, "/"))
+		}
+		if _, ok := m.Attribute("fingerprint"); !ok && !sessionFP {
+			return info, fmt.Errorf("%w: %s m-line has no DTLS fingerprint", ErrBadOffer, kind)
+		}
+		if _, ok := m.Attribute("ice-ufrag"); !ok && !sessionUfrag {
+			return info, fmt.Errorf("%w: %s m-line has no ice-ufrag", ErrBadOffer, kind)
+		}
+		dir := direction(m.Attributes)
+		if dir == "" {
+			dir = sessionDir
+		}
+		if dir == "" {
+			dir = "sendrecv"
+		}
+		switch {
+		case dir == "inactive":
+			continue
+		case publish && dir == "recvonly":
+			return info, fmt.Errorf("%w: WHIP offer has a recvonly %s m-line; a presenter must send", ErrBadOffer, kind)
+		case !publish && dir == "sendonly":
+			return info, fmt.Errorf("%w: WHEP offer has a sendonly %s m-line; a viewer must receive", ErrBadOffer, kind)
+		}
+		names := codecNames(m)
+		mid, _ := m.Attribute("mid")
+		msid, _ := m.Attribute("msid")
+		info.lines = append(info.lines, offerLine{mid: mid, kind: kind, screen: strings.Contains(strings.ToLower(msid), "screen")})
+		if kind == "audio" {
+			info.audio++
+			if names["opus"] {
+				info.opus = true
+			}
+			continue
+		}
+		info.video++
+		for n := range names {
+			info.videoCodecs[n] = true
+		}
+	}
+	if info.audio+info.video == 0 {
+		return info, fmt.Errorf("%w: no usable audio or video m-line", ErrBadOffer)
+	}
+	if info.audio > 0 && !info.opus {
+		return info, fmt.Errorf("%w: audio offered without Opus", ErrBadOffer)
+	}
+	if info.video > 0 && !(info.videoCodecs["vp8"] || info.videoCodecs["h264"] || info.videoCodecs["vp9"] || info.videoCodecs["av1"]) {
+		return info, fmt.Errorf("%w: video offered without VP8, H264, VP9 or AV1", ErrBadOffer)
+	}
+	return info, nil
+}
+
+func direction(attrs []sdp.Attribute) string {
+	for _, a := range attrs {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
+	}
+	return ""
+}
+
+func hasProto(protos []string, p string) bool {
+	for _, x := range protos {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// codecNames returns the lower-case encoding names of the rtpmap lines of m.
+func codecNames(m *sdp.MediaDescription) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		// "96 VP8/90000"
+		_, rest, ok := strings.Cut(a.Value, " ")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		out[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	return out
+}
+
+// mimeName maps a pion MIME type ("video/VP8") to the rtpmap name used in offerInfo.
+func mimeName(mime string) string {
+	_, n, _ := strings.Cut(mime, "/")
+	return strings.ToLower(n)
+}
+
+var (
+	// ErrBadOffer wraps every reason an offer is refused (parse error, wrong
+	// direction, no usable media, a codec the room cannot serve).
+	ErrBadOffer = errors.New("bad SDP offer")
+	// ErrNoSession is returned by End for an unknown room or session.
+	ErrNoSession = errors.New("no such session")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("broadcast server closed")
+)

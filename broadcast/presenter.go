@@ -1,0 +1,118 @@
+package broadcast
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// presenter is one WHIP session. A room has at most one; a new Publish replaces
+// it, and the new session's read loops start only after the old ones returned,
+// so each room track has exactly one writer at any time.
+type presenter struct {
+	id   string
+	room *room
+	s    *Server
+	pc   *webrtc.PeerConnection
+
+	mu      sync.Mutex
+	roles   map[*webrtc.RTPReceiver]trackRole
+	stopped bool // no read loop may start once close began
+	started [numRoles]bool
+
+	ready    chan struct{} // closed once the previous presenter has fully stopped
+	done     chan struct{}
+	doneOnce sync.Once
+	loops    sync.WaitGroup // read loops, so a successor can wait for them
+}
+
+// onTrack runs on a pion goroutine for each incoming track.
+func (p *presenter) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	role, ok := p.roles[receiver]
+	if !ok || p.stopped || p.started[role] {
+		p.mu.Unlock()
+		if !ok || p.started[role] {
+			// An unmatched m-line, or a second stream (simulcast layer) for a
+			// role: a room track has exactly one writer, so it is not read.
+			p.s.log.Warn("presenter track ignored", "room", p.room.name, "session", p.id, "kind", track.Kind().String(), "rid", track.RID())
+		}
+		return
+	}
+	p.started[role] = true
+	p.loops.Add(1)
+	p.mu.Unlock()
+	if !p.s.goFunc(func() { defer p.loops.Done(); p.readLoop(track, receiver, p.room.tracks[role]) }) {
+		p.loops.Done()
+	}
+}
+
+// readLoop is the fan-out's source: one goroutine per presenter track.
+func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, rt *roomTrack) {
+	select {
+	case <-p.ready:
+	case <-p.done:
+		return
+	}
+	codec := track.Codec().RTPCodecCapability
+	for _, d := range rt.setCodec(codec) {
+		p.s.m.codecMismatch.Inc()
+		v, why := d.v, "presenter codec changed to "+codec.MimeType
+		p.s.goFunc(func() { v.close(why) })
+	}
+	up := &upstream{pc: p.pc, ssrc: uint32(track.SSRC())}
+	rt.startSession(codec, up)
+	defer rt.endSession(up)
+	p.s.log.Info("presenter track", "room", p.room.name, "session", p.id, "role", rt.role.String(), "codec", codec.MimeType, "ssrc", up.ssrc)
+
+	// Drain the receiver's RTCP (sender reports) so pion's buffer never fills.
+	p.s.goFunc(func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := receiver.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+
+	buf := make([]byte, 1500)
+	first := true
+	for {
+		n, _, err := track.Read(buf)
+		if err != nil {
+			return
+		}
+		// One allocation per presenter packet, shared by every viewer.
+		raw := make([]byte, n)
+		copy(raw, buf[:n])
+		pk := &packet{size: n}
+		if err := pk.Unmarshal(raw); err != nil {
+			continue
+		}
+		// The presenter's header extension IDs mean nothing to viewers (their
+		// SDP negotiated their own); forward the media without them.
+		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
+		p.s.m.received.Inc()
+		p.s.m.receivedBytes.Add(float64(n))
+		if rt.role == roleAudio {
+			p.room.tap(p.id, &pk.Packet)
+		}
+		rt.forward(pk, first, time.Now())
+		first = false
+	}
+}
+
+func (p *presenter) close(reason string) {
+	p.doneOnce.Do(func() {
+		close(p.done)
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+		if err := p.pc.Close(); err != nil {
+			p.s.log.Debug("presenter close", "room", p.room.name, "session", p.id, "err", err)
+		}
+		p.loops.Wait()
+		p.s.log.Info("presenter ended", "room", p.room.name, "session", p.id, "reason", reason)
+	})
+}

@@ -1,0 +1,23 @@
+// Package captions carries caption events from the speech pipeline to viewers: the Caption
+// value, the per-webinar hub that fans events out per language, and subtitle exports.
+package captions
+
+// Caption is one caption event, exactly as it goes on the wire to viewers (SSE data is this
+// value as JSON). A partial carries the ID its final will have, so clients replace it in place;
+// a final is immutable. StartMS and EndMS are milliseconds of audio since the presenter's
+// session began (its first audio packet).
+type Caption struct {
+	ID      string `json:"id"`
+	Seq     int64  `json:"seq"`
+	Final   bool   `json:"final"`
+	StartMS int64  `json:"start_ms"`
+	EndMS   int64  `json:"end_ms"`
+	Text    string `json:"text"`
+	Lang    string `json:"lang"`
+	Speaker string `json:"speaker,omitempty"`
+	// Status is set on a translated stream when the translation could not be produced and Text
+	// is the source line instead ("translation unavailable").
+	Status string `json:"status,omitempty"`
+	// Pivot names the language a translation went through, when it was not direct.
+	Pivot string `json:"pivot,omitempty"`
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"lectern/bench"
+	"lectern/models"
+)
+
+func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	return subcommand(ctx, "bench", map[string]command{
+		"fanout":   benchFanout,
+		"captions": benchCaptions,
+	}, args, stdout)
+}
+
+// benchFanout publishes a synthetic presenter and N viewers against a running server. Without
+// --room it creates a throwaway webinar in the server's data directory (--data).
+func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench fanout", flag.ContinueOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	viewers := fs.Int("viewers", 100, "WHEP viewers to connect")
+	duration := fs.Duration("duration", 30*time.Second, "measured window after every viewer joined")
+	kbps := fs.Int("video-kbps", 2500, "presenter video bitrate")
+	joins := fs.Int("join-concurrency", 32, "viewers negotiating at once (1 = one after another)")
+	room := fs.String("room", "", "webinar id (default: create one in --data)")
+	key := fs.String("stream-key", "", "stream key of --room")
+	data := fs.String("data", defaultConfig().Data, "server data directory, to create a webinar when --room is not given")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var err error
+	*room, *key, err = benchWebinar(ctx, *room, *key, *data)
+	if err != nil {
+		return err
+	}
+	log, _ := newLogger("warn")
+	rep, err := bench.Fanout(ctx, bench.FanoutConfig{
+		URL: *url, Room: *room, StreamKey: *key, Viewers: *viewers, Duration: *duration, VideoKbps: *kbps, JoinConcurrency: *joins, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.String())
+	return nil
+}
+
+// benchCaptions speaks known sentences into a webinar over WHIP in real time and reads its
+// caption stream like a viewer: accuracy and latency of live captions.
+func benchCaptions(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench captions", flag.ContinueOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	room := fs.String("room", "", "webinar id (default: create one in --data)")
+	key := fs.String("stream-key", "", "stream key of --room")
+	data := fs.String("data", defaultConfig().Data, "server data directory, to create a webinar when --room is not given")
+	voice := fs.String("voice", "slt", "flite voice: slt, rms, awb, kal16")
+	gap := fs.Duration("gap", 1500*time.Millisecond, "silence between sentences")
+	rounds := fs.Int("rounds", 1, "times the sentence list is spoken")
+	webinars := fs.Int("webinars", 1, "webinars captioned at once, each with its own presenter and viewer (needs --data, not --room)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var sentences []string
+	for range *rounds {
+		sentences = append(sentences, benchSentences...)
+	}
+	reports := make([]bench.CaptionsReport, *webinars)
+	errs := make([]error, *webinars)
+	var wg sync.WaitGroup
+	for i := range *webinars {
+		room, key, err := benchWebinar(ctx, *room, *key, *data)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() {
+			reports[i], errs[i] = bench.Captions(ctx, bench.CaptionsConfig{URL: *url, Room: room, StreamKey: key,
+				Speech: bench.SpeechConfig{Sentences: sentences, Voice: *voice, Gap: *gap}})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(reports) == 1 {
+		fmt.Fprint(stdout, reports[0].String())
+		return nil
+	}
+	for i, r := range reports {
+		fmt.Fprintf(stdout, "webinar %d: %s", i+1, r.Summary())
+	}
+	return nil
+}
+
+// benchSentences are ordinary classroom sentences with common words.
+var benchSentences = []string{
+	"Good morning everyone and welcome to the class.",
+	"Today we will talk about the weather and the seasons.",
+	"Please open your books at page twenty.",
+	"The sun is hot in the summer and the winter is cold.",
+	"Write down three questions for the next lesson.",
+}
+
+// benchWebinar is the given webinar, or a new throwaway one in the server's data directory.
+func benchWebinar(ctx context.Context, room, key, data string) (string, string, error) {
+	if room != "" {
+		return room, key, nil
+	}
+	store, err := models.Open(ctx, data)
+	if err != nil {
+		return "", "", err
+	}
+	defer store.Close()
+	w, err := store.CreateWebinar(ctx, models.NewWebinar{Title: "bench " + time.Now().Format(time.RFC3339)})
+	return w.ID, w.StreamKey, err
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"lectern/api"
+	"lectern/broadcast"
+	"lectern/captions"
+	"lectern/live"
+	"lectern/models"
+	"lectern/transcribe"
+	"lectern/translate"
+)
+
+func serve(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	bindServeFlags(fs, &cfg)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: app.api, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data)
+	fmt.Fprintf(stdout, "lectern listening on http://%s\n", ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Peer connections first: long-lived caption streams and media end, then HTTP drains.
+	app.broadcast.Close()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// app is the wired server: every long-lived part, in the order they are closed.
+type app struct {
+	store       *models.Store
+	broadcast   *broadcast.Server
+	pool        *transcribe.Pool
+	stage       *translate.Stage
+	translators []translate.Translator // some hold processes (Apertium) to stop
+	live        *live.Manager
+	// stopHousekeeping ends the session sweeper and stale-account check.
+	stopHousekeeping func()
+	api              *api.Server
+}
+
+func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := models.Open(ctx, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	bc, err := broadcast.New(broadcast.Config{
+		ViewerQueue:     cfg.ViewerQueue,
+		PLIInterval:     cfg.PLIInterval,
+		IncludeLoopback: cfg.IncludeLoopback,
+		UDPPortMin:      uint16(cfg.UDPPortMin),
+		UDPPortMax:      uint16(cfg.UDPPortMax),
+		NAT1To1IPs:      splitList(cfg.NAT1To1IPs),
+		Logger:          log,
+	}, reg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	a := &app{store: store, broadcast: bc}
+	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log}
+	lc := live.Config{Store: store, Broadcast: bc, Metrics: captions.NewMetrics(reg), Logger: log}
+
+	// A missing engine or translator degrades the service; it never stops the broadcast.
+	eng, err := newEngine(cfg, log)
+	switch {
+	case err != nil:
+		deps.EngineError = err.Error()
+		log.Error("live captions are off", "engine", cfg.Engine, "err", err)
+	case eng == nil:
+		deps.EngineError = "no speech engine configured (--engine none)"
+	default:
+		if a.pool, lc.Transcribe, err = newPool(cfg, eng, reg); err != nil {
+			a.Close()
+			return nil, err
+		}
+		lc.Pool, deps.EngineName = a.pool, eng.Name()
+		log.Info("live captions on", "engine", eng.Name(), "region", eng.Region())
+	}
+	translators, err := newTranslators(cfg, log)
+	if err != nil {
+		log.Error("translation is off", "err", err)
+	}
+	a.translators = translators
+	if len(translators) > 0 {
+		stage, err := translate.NewStage(translate.StageConfig{
+			Translators: translators, Store: store, Registerer: reg, Logger: log,
+			Publish: func(webinar string, c captions.Caption) { a.live.PublishTranslation(webinar, c) },
+		})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.stage, lc.Stage = stage, stage
+	}
+	a.live = live.New(lc)
+	deps.Live = a.live
+	if err := wireAuth(ctx, cfg, store, &deps, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.stopHousekeeping = startHousekeeping(store, time.Duration(cfg.Auth.StaleDays)*24*time.Hour, log)
+	a.api = api.New(deps)
+	return a, nil
+}
+
+// Close stops the parts in dependency order: no more media, then no more captions, then
+// the pipeline drains its finals into the store, which closes last.
+func (a *app) Close() {
+	a.broadcast.Close()
+	if a.live != nil {
+		a.live.Close()
+	}
+	if a.pool != nil {
+		a.pool.Close()
+	}
+	if a.stage != nil {
+		a.stage.Close()
+	}
+	for _, t := range a.translators {
+		if c, ok := t.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	if a.stopHousekeeping != nil {
+		a.stopHousekeeping()
+	}
+	a.store.Close()
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,93 @@
+// Package live ties one webinar's live parts together: the presenter's audio tap into the
+// speech pipeline, the caption hub viewers read, the store every final goes to first, and the
+// translation stage. It owns the order "store, then publish, then translate" so no caption a
+// viewer has seen can be missing from the transcript.
+package live
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"lectern/broadcast"
+	"lectern/captions"
+	"lectern/models"
+	"lectern/transcribe"
+	"lectern/translate"
+)
+
+// Config wires a Manager. Pool and Stage are optional: without a pool there are no captions
+// (the hub still serves stored transcripts), without a stage no translations.
+type Config struct {
+	Store      *models.Store
+	Broadcast  *broadcast.Server
+	Pool       *transcribe.Pool
+	Transcribe transcribe.Config
+	Stage      *translate.Stage
+	Metrics    *captions.Metrics
+	Logger     *slog.Logger
+}
+
+// Manager holds the live state of every webinar that has had a presenter or a caption reader
+// since the server started.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	closed bool
+}
+
+// New builds a Manager. It starts no goroutine of its own; rooms start theirs.
+func New(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Manager{cfg: cfg, log: cfg.Logger, rooms: map[string]*Room{}}
+}
+
+// Room returns the live room of a webinar, creating it (hub, audio tap) on first use.
+func (m *Manager) Room(ctx context.Context, w models.Webinar) (*Room, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.rooms[w.ID]; ok {
+		return r, nil
+	}
+	if m.closed {
+		return nil, broadcast.ErrClosed
+	}
+	// Sequence numbers continue from the stored transcript, so a restarted server never
+	// reuses an id a viewer may resume from.
+	start, err := m.cfg.Store.MaxSeq(ctx, w.ID)
+	if err != nil {
+		return nil, err
+	}
+	r := newRoom(m, w, start)
+	m.rooms[w.ID] = r
+	return r, nil
+}
+
+// Stage is the translation stage, or nil.
+func (m *Manager) Stage() *translate.Stage { return m.cfg.Stage }
+
+// Close stops every room's pipeline and closes every caption stream.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	rooms := m.rooms
+	m.rooms, m.closed = map[string]*Room{}, true
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.close()
+	}
+}
+
+// PublishTranslation is the translation stage's route back to a webinar's hub.
+func (m *Manager) PublishTranslation(webinar string, c captions.Caption) {
+	m.mu.Lock()
+	r := m.rooms[webinar]
+	m.mu.Unlock()
+	if r != nil {
+		r.hub.Publish(c)
+	}
+}

@@ -1,0 +1,103 @@
+package live
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"lectern/captions"
+	"lectern/models"
+	"lectern/transcribe"
+)
+
+// Room is one webinar's live captioning: its hub and, when an engine is configured, the
+// transcriber tapped into the presenter's audio.
+type Room struct {
+	m       *Manager
+	webinar models.Webinar
+	hub     *captions.Hub
+	tap     *transcribe.Live
+	untap   func()
+	speaker atomic.Pointer[string]
+}
+
+func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
+	r := &Room{m: m, webinar: w}
+	r.speaker.Store(new(string))
+	r.hub = captions.NewHub(captions.HubConfig{
+		Webinar: w.ID, StartSeq: startSeq, Metrics: m.cfg.Metrics, Logger: m.log,
+		OnDemand: r.demand,
+	})
+	if m.cfg.Pool != nil {
+		cfg := m.cfg.Transcribe
+		cfg.Options.Language = w.Language
+		r.tap = transcribe.NewLive(m.cfg.Pool, cfg, r.onEvent)
+		r.untap = m.cfg.Broadcast.AddTap(w.ID, r.tap)
+	}
+	return r
+}
+
+// Hub is the room's caption hub.
+func (r *Room) Hub() *captions.Hub { return r.hub }
+
+// Webinar is the webinar the room belongs to, as it was when the room was created.
+func (r *Room) Webinar() models.Webinar { return r.webinar }
+
+// SetSpeaker names the presenter whose words the following captions carry.
+func (r *Room) SetSpeaker(name string) { r.speaker.Store(&name) }
+
+// demand tells the translation stage which languages have readers; the spoken language
+// needs no translation.
+func (r *Room) demand(lang string, readers int) {
+	if st := r.m.cfg.Stage; st != nil && lang != r.webinar.Language {
+		st.Want(r.webinar.ID, lang, readers)
+	}
+}
+
+// onEvent receives the transcriber's events, one at a time. A final is stored before anyone
+// sees it; if it cannot be stored it is not shown, so the transcript never misses a caption
+// that reached a viewer.
+func (r *Room) onEvent(ev transcribe.Event) {
+	c := captions.Caption{
+		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.webinar.Language, Speaker: *r.speaker.Load(),
+		StartMS: ev.Start.Milliseconds(), EndMS: ev.End.Milliseconds(),
+	}
+	c.Seq = r.hub.NextSeq()
+	if !ev.Final {
+		r.hub.Publish(c)
+		if st := r.m.cfg.Stage; st != nil {
+			st.SubmitPartial(r.webinar.ID, c)
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := r.m.cfg.Store.SaveSegment(ctx, models.Segment{
+		Caption: c, Webinar: r.webinar.ID, Session: ev.Session, Engine: ev.Engine, Failed: ev.Failed,
+	})
+	if err != nil {
+		r.m.log.Error("final caption not stored, not shown", "webinar", r.webinar.ID, "id", c.ID, "err", err)
+		return
+	}
+	if ev.Failed {
+		r.m.log.Warn("speech engine failed on a segment", "webinar", r.webinar.ID, "id", c.ID,
+			"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
+		// Clear the partial the viewers may be showing for this utterance.
+		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
+		return
+	}
+	r.hub.Publish(c)
+	if st := r.m.cfg.Stage; st != nil {
+		st.Submit(r.webinar.ID, c)
+	}
+}
+
+func (r *Room) close() {
+	if r.untap != nil {
+		r.untap()
+	}
+	if r.tap != nil {
+		r.tap.Close()
+	}
+	r.hub.Close()
+}

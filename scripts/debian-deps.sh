@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Lectern needs, only those missing. Usage: debian-deps.sh run|test
+set -euo pipefail
+
+run_pkgs=(gcc libc6-dev pkg-config libpocketsphinx-dev pocketsphinx-en-us
+  apertium apertium-eng-spa apertium-eng-cat apertium-fr-es)
+# Tests also drive a real browser and make speech and Opus files themselves.
+test_pkgs=("${run_pkgs[@]}" chromium flite opus-tools sox espeak-ng)
+
+case "${1:-run}" in
+  run) want=("${run_pkgs[@]}") ;;
+  test) want=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "Go 1.26 or newer is needed on PATH (e.g. /usr/local/go/bin); Debian 12's golang package is too old." >&2
+  exit 1
+fi

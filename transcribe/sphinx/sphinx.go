@@ -1,0 +1,169 @@
+//go:build cgo
+
+package sphinx
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"lectern/transcribe"
+)
+
+// Engine is the PocketSphinx engine. It is safe for concurrent use: each call borrows a
+// decoder from a free list.
+type Engine struct {
+	cfg  Config
+	args []string
+
+	initMu sync.Mutex // ps_init touches process-wide state in sphinxbase; load one at a time
+
+	mu      sync.Mutex
+	free    []*decoder
+	created int
+	closed  bool
+	freed   chan struct{} // closed and replaced whenever a decoder comes back
+}
+
+var (
+	_ transcribe.Engine   = (*Engine)(nil)
+	_ transcribe.Streamer = (*Engine)(nil)
+)
+
+// New checks the model files and loads the first decoder, so a bad path fails here rather
+// than on the first utterance. More decoders are loaded as concurrent work needs them.
+func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	for _, p := range []string{cfg.ModelDir, cfg.Dict, cfg.LM} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("sphinx: model file: %w (install pocketsphinx-en-us or set the model paths)", err)
+		}
+	}
+	if len(cfg.Args)%2 != 0 {
+		return nil, fmt.Errorf("sphinx: Args must be name/value pairs, got %d items", len(cfg.Args))
+	}
+	setupLog(cfg.Logger)
+	e := &Engine{
+		cfg:   cfg,
+		args:  append([]string{"-hmm", cfg.ModelDir, "-dict", cfg.Dict, "-lm", cfg.LM}, cfg.Args...),
+		freed: make(chan struct{}),
+	}
+	d, err := e.load()
+	if err != nil {
+		return nil, err
+	}
+	e.created = 1
+	e.free = append(e.free, d)
+	return e, nil
+}
+
+func (e *Engine) Name() string     { return "sphinx" }
+func (e *Engine) Region() string   { return e.cfg.Region }
+func (e *Engine) Punctuates() bool { return false }
+
+// Transcribe decodes pcm (16 kHz mono) as one utterance. The decode itself runs in C and
+// is not interrupted by ctx; ctx bounds the wait for a free decoder.
+func (e *Engine) Transcribe(ctx context.Context, pcm []float32, opts transcribe.Options) (transcribe.Result, error) {
+	if err := checkLanguage(opts.Language); err != nil {
+		return transcribe.Result{}, err
+	}
+	d, err := e.acquire(ctx, true)
+	if err != nil {
+		return transcribe.Result{}, err
+	}
+	defer e.release(d)
+	return d.decode(pcm)
+}
+
+// Close frees idle decoders now and lent ones when they come back.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	for _, d := range e.free {
+		d.free()
+	}
+	e.free = nil
+	close(e.freed)
+	return nil
+}
+
+func (e *Engine) load() (*decoder, error) {
+	e.initMu.Lock()
+	defer e.initMu.Unlock()
+	return newDecoder(e.args)
+}
+
+// acquire lends a decoder: an idle one, else a new one while under the limit, else (if
+// wait) the next one returned.
+func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if n := len(e.free); n > 0 {
+			d := e.free[n-1]
+			e.free = e.free[:n-1]
+			e.mu.Unlock()
+			return d, nil
+		}
+		if e.created < e.cfg.Decoders {
+			e.created++
+			e.mu.Unlock()
+			d, err := e.load()
+			if err != nil {
+				e.mu.Lock()
+				e.created--
+				e.mu.Unlock()
+				return nil, err
+			}
+			return d, nil
+		}
+		if !wait {
+			e.mu.Unlock()
+			return nil, ErrBusy
+		}
+		freed := e.freed
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-freed:
+		}
+	}
+}
+
+func (e *Engine) release(d *decoder) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		d.free()
+		return
+	}
+	e.free = append(e.free, d)
+	close(e.freed)
+	e.freed = make(chan struct{})
+}
+
+// checkLanguage refuses languages the en-us model cannot recognise, rather than returning
+// English-sounding nonsense.
+func checkLanguage(lang string) error {
+	if lang == "" {
+		return nil
+	}
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	if primary != "en" {
+		return fmt.Errorf("sphinx: language %q not supported (the model is en-us)", lang)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+// Live captions on the watch page: an SSE stream of caption events, shown roll-up style in at
+// most two lines of about 42 characters; a partial is replaced in place by its final.
+
+const lineChars = 42;
+const maxLines = 2;
+const keepFinals = 4;
+
+function wrap(text) {
+  const lines = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > lineChars) { lines.push(line); line = word; }
+    else line = line ? line + ' ' + word : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+export class CaptionView {
+  constructor(webinar, spoken, token) {
+    this.webinar = webinar;
+    this.spoken = spoken;
+    // EventSource cannot send headers: a private webinar's join token goes in the query.
+    this.tokenQuery = token ? 't=' + encodeURIComponent(token) : '';
+    this.el = document.getElementById('captions');
+    this.finals = [];      // recent finals, oldest first: {id, text, note}
+    this.partial = null;   // {id, text}
+    this.source = null;
+    const $ = (id) => document.getElementById(id);
+    this.lang = localStorage.getItem('lectern.cc.lang') || spoken;
+    $('cc').addEventListener('click', () => {
+      const on = this.el.classList.toggle('off') === false;
+      $('cc').setAttribute('aria-pressed', String(on));
+      $('cc').textContent = on ? 'Captions on' : 'Captions off';
+    });
+    $('cc-size').addEventListener('change', (e) => {
+      this.el.classList.remove('size-s', 'size-m', 'size-l');
+      this.el.classList.add('size-' + e.target.value);
+    });
+    $('cc-lang').addEventListener('change', (e) => this.switchTo(e.target.value));
+    this.loadLanguages($('cc-lang'));
+    this.switchTo(this.lang);
+  }
+
+  async loadLanguages(select) {
+    let langs = [this.spoken];
+    try {
+      const res = await fetch('/api/webinars/' + encodeURIComponent(this.webinar) + '/languages' + (this.tokenQuery ? '?' + this.tokenQuery : ''));
+      if (res.ok) langs = (await res.json()).languages || langs;
+    } catch { /* translation not available: spoken language only */ }
+    const names = new Intl.DisplayNames([navigator.language || 'en'], { type: 'language' });
+    select.replaceChildren(...langs.map((l) => {
+      const o = document.createElement('option');
+      o.value = l;
+      o.textContent = (names.of(l) || l) + (l === this.spoken ? ' (original)' : '');
+      o.selected = l === this.lang;
+      return o;
+    }));
+  }
+
+  // switchTo changes the caption language without touching the video.
+  switchTo(lang) {
+    this.lang = lang;
+    localStorage.setItem('lectern.cc.lang', lang);
+    this.el.lang = lang;
+    if (this.source) this.source.close();
+    this.finals = [];
+    this.partial = null;
+    this.render();
+    const url = '/api/webinars/' + encodeURIComponent(this.webinar) + '/captions?lang=' + encodeURIComponent(lang) +
+      (this.tokenQuery ? '&' + this.tokenQuery : '');
+    this.source = new EventSource(url);
+    this.source.onmessage = (e) => this.onCaption(JSON.parse(e.data));
+  }
+
+  onCaption(c) {
+    if (c.final) {
+      if (this.partial && this.partial.id === c.id) this.partial = null;
+      if (!this.finals.some((f) => f.id === c.id)) {
+        this.finals.push({ id: c.id, text: c.text, note: c.status || '' });
+        this.finals = this.finals.slice(-keepFinals);
+      }
+    } else if (!this.finals.some((f) => f.id === c.id)) {
+      this.partial = { id: c.id, text: c.text };
+    }
+    this.render();
+  }
+
+  render() {
+    const rows = [];
+    for (const f of this.finals) for (const l of wrap(f.text)) rows.push({ text: l, cls: 'line', note: f.note });
+    if (this.partial) for (const l of wrap(this.partial.text)) rows.push({ text: l, cls: 'line partial' });
+    const shown = rows.slice(-maxLines);
+    this.el.replaceChildren(...shown.map((r) => {
+      const d = document.createElement('div');
+      d.className = r.cls;
+      d.textContent = r.text;
+      if (r.note) {
+        const n = document.createElement('span');
+        n.className = 'note';
+        n.textContent = ' (' + r.note + ')';
+        d.append(n);
+      }
+      return d;
+    }));
+  }
+}

@@ -1,0 +1,43 @@
+import { api, $, showError } from './session.js';
+
+function next() {
+  const n = new URLSearchParams(location.search).get('next') || '';
+  // Only same-site paths: never send a freshly signed-in browser to another origin.
+  return n.startsWith('/') && !n.startsWith('//') ? n : '/dashboard';
+}
+
+function explain(err) {
+  if (err.status === 429) return new Error('Too many attempts. Wait a minute and try again.');
+  return err;
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  $('password-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showError('');
+    try {
+      const res = await api('POST', '/api/login', { email: $('email').value, password: $('password').value });
+      if (res.mfa_required) {
+        $('password-form').classList.add('hidden');
+        $('code-form').classList.remove('hidden');
+        $('code').focus();
+        return;
+      }
+      location.assign(next());
+    } catch (err) { showError(explain(err)); }
+  });
+  $('code-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showError('');
+    try {
+      await api('POST', '/api/login/totp', { code: $('code').value.trim() });
+      location.assign(next());
+    } catch (err) { showError(explain(err)); }
+  });
+  document.body.dataset.ready = '1';
+  try {
+    const opts = await api('GET', '/api/login');
+    if (opts.sso) $('sso').classList.remove('hidden');
+    if (opts.sso_only) $('password-form').querySelector('h2').textContent = 'Admin sign-in';
+  } catch { /* the form still works */ }
+});
