@@ -76,7 +76,7 @@ func newAuthServer(t *testing.T, edit func(*Deps)) *authServer {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	bc, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Logger: quietLogger()}, reg)
+	bc, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Interfaces: []string{"lo"}, Logger: quietLogger()}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}

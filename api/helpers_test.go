@@ -34,7 +34,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	bc, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Logger: quietLogger()}, reg)
+	bc, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Interfaces: []string{"lo"}, Logger: quietLogger()}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	rep := FanoutReport{Viewers: cfg.Viewers, VideoKbps: cfg.VideoKbps}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
-	api, pcConf, err := newAPI()
+	api, pcConf, err := newAPI(isLoopback(cfg.URL))
 	if err != nil {
 		return rep, err
 	}

@@ -76,7 +76,7 @@ func newShimServer() (*broadcast.Server, http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Logger: log}, reg)
+	s, err := broadcast.New(broadcast.Config{IncludeLoopback: true, Interfaces: []string{"lo"}, Logger: log}, reg)
 	if err != nil {
 		return nil, nil, err
 	}

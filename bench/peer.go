@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ import (
 // buffers: with hundreds of viewers in one process, default-sized buffers
 // overflow whenever the generator is descheduled, and that would be reported as
 // the server's loss.
-func newAPI() (*webrtc.API, webrtc.Configuration, error) {
+func newAPI(loopbackOnly bool) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, webrtc.Configuration{}, err
@@ -51,6 +52,10 @@ func newAPI() (*webrtc.API, webrtc.Configuration, error) {
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
+	if loopbackOnly {
+		// A server on this machine: keep every packet on loopback.
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	std, err := stdnet.NewNet()
@@ -342,4 +347,17 @@ func (n bigBufferNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.U
 		udpbuf.Grow(uc, 4<<20)
 	}
 	return c, err
+}
+
+// isLoopback reports whether a server URL points at this machine's loopback.
+func isLoopback(serverURL string) bool {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

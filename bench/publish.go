@@ -34,7 +34,7 @@ func PublishOgg(ctx context.Context, url, room, key, oggPath string) (*AudioPubl
 	if err != nil {
 		return nil, err
 	}
-	api, pcConf, err := newAPI()
+	api, pcConf, err := newAPI(isLoopback(url))
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,10 @@ type Config struct {
 	UDPPortMin      uint16        // optional ephemeral UDP port range
 	UDPPortMax      uint16
 	NAT1To1IPs      []string // optional public IPs to advertise as host candidates
-	Logger          *slog.Logger
+	// Interfaces limits ICE gathering to these network interfaces ("lo" keeps tests and local
+	// benches on loopback); empty means every interface.
+	Interfaces []string
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {

@@ -3,6 +3,7 @@ package broadcast
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ func newAPIs(cfg Config) (presenter, viewer *webrtc.API, err error) {
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
 			return nil, nil, fmt.Errorf("udp port range: %w", err)
 		}
+	}
+	if len(cfg.Interfaces) > 0 {
+		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(cfg.Interfaces, name) })
 	}
 	if len(cfg.NAT1To1IPs) > 0 {
 		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)

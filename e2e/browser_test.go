@@ -123,6 +123,13 @@ func TestBrowserStudioToWatch(t *testing.T) {
 	if second[0] <= first[0] || second[1] <= first[1] || second[2] == 0 {
 		t.Fatalf("video is not playing: frames/time/width %v then %v", first, second)
 	}
+	// What a viewer waits: offer sent → first frame shown (logged; timing is not asserted).
+	if ms, err := chromedp.Run(watch, chromedp.Evaluate[float64](`performance.getEntriesByName('lectern:first-frame')[0].startTime -
+		performance.getEntriesByName('lectern:offer-sent')[0].startTime`)); err == nil {
+		t.Logf("Chromium viewer: WHEP offer sent → first frame %.0f ms", ms)
+	} else {
+		t.Errorf("join marks missing: %v", err)
+	}
 	waitJS(t, watch, "the viewer count", `/1 watching/.test(document.getElementById('viewers').textContent)`, 15*time.Second)
 	if muted, _ := chromedp.Run(watch, chromedp.Evaluate[bool](`document.getElementById('camera').muted`)); !muted {
 		t.Error("watch page should start muted (autoplay policy) and offer an unmute button")

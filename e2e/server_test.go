@@ -49,7 +49,7 @@ type server struct {
 // it answers /healthz. The process is stopped (SIGTERM, then SIGKILL) when the test ends.
 func startServer(t *testing.T, dir string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--ice-loopback", "--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--ice-loopback", "--ice-interfaces", "lo", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stderr = testWriter{t}
 	out, err := cmd.StdoutPipe()

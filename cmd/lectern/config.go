@@ -21,6 +21,7 @@ type Config struct {
 	UDPPortMin, UDPPortMax uint
 	NAT1To1IPs             string // comma-separated public IPs to advertise
 	IncludeLoopback        bool   // offer 127.0.0.1 candidates (local tests and benches)
+	ICEInterfaces          string // comma-separated interfaces to gather ICE candidates on ("" = all)
 	ViewerQueue            int
 	PLIInterval            time.Duration
 
@@ -75,6 +76,7 @@ func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.UintVar(&c.UDPPortMax, "udp-port-max", c.UDPPortMax, "highest UDP port for WebRTC (0 = any)")
 	fs.StringVar(&c.NAT1To1IPs, "nat-ips", c.NAT1To1IPs, "comma-separated public IPs to advertise in ICE candidates")
 	fs.BoolVar(&c.IncludeLoopback, "ice-loopback", c.IncludeLoopback, "offer loopback ICE candidates (local testing)")
+	fs.StringVar(&c.ICEInterfaces, "ice-interfaces", c.ICEInterfaces, "comma-separated network interfaces for ICE candidates (empty = all; lo = loopback only)")
 	fs.IntVar(&c.ViewerQueue, "viewer-queue", c.ViewerQueue, "RTP packets queued per viewer before drops")
 	fs.DurationVar(&c.PLIInterval, "pli-interval", c.PLIInterval, "minimum gap between keyframe requests to the presenter")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"lectern/models"
 )
 
 const usage = `lectern — self-hosted webinars with live captions
@@ -88,4 +90,15 @@ func verbNames(verbs map[string]command) string {
 		s += v
 	}
 	return s
+}
+
+// withStore opens the data directory's store for one admin command and closes it after; the
+// server may have the same directory open (WAL mode lets them share).
+func withStore(ctx context.Context, dir string, fn func(*models.Store) error) error {
+	store, err := models.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(store)
 }

@@ -94,6 +94,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		UDPPortMin:      uint16(cfg.UDPPortMin),
 		UDPPortMax:      uint16(cfg.UDPPortMax),
 		NAT1To1IPs:      splitList(cfg.NAT1To1IPs),
+		Interfaces:      splitList(cfg.ICEInterfaces),
 		Logger:          log,
 	}, reg)
 	if err != nil {

@@ -64,23 +64,20 @@ func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := auth.CreateAccount(ctx, store, auth.NewAccount{Email: *email, Name: *name, Password: pw, Admin: *admin}, cliActor, "")
-	if errors.Is(err, models.ErrConflict) {
-		return fmt.Errorf("user add: an account with email %s already exists", *email)
-	}
-	if err != nil {
-		return fmt.Errorf("user add: %w", err)
-	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(u)
-	}
-	fmt.Fprintf(stdout, "created %s (%s)%s\n", u.Email, u.ID, map[bool]string{true: " as admin"}[u.Admin])
-	return nil
+	return withStore(ctx, *data, func(store *models.Store) error {
+		u, err := auth.CreateAccount(ctx, store, auth.NewAccount{Email: *email, Name: *name, Password: pw, Admin: *admin}, cliActor, "")
+		if errors.Is(err, models.ErrConflict) {
+			return fmt.Errorf("user add: an account with email %s already exists", *email)
+		}
+		if err != nil {
+			return fmt.Errorf("user add: %w", err)
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(u)
+		}
+		fmt.Fprintf(stdout, "created %s (%s)%s\n", u.Email, u.ID, map[bool]string{true: " as admin"}[u.Admin])
+		return nil
+	})
 }
 
 func userDisable(ctx context.Context, args []string, stdout io.Writer) error {
@@ -98,29 +95,26 @@ func setUserDisabled(ctx context.Context, name string, disabled bool, args []str
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := store.UserByEmail(ctx, *email)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", name, *email, err)
-	}
-	if !disabled {
-		*reason = ""
-	}
-	if err := auth.SetDisabled(ctx, store, cliActor, u.ID, disabled, *reason, ""); err != nil {
-		return err
-	}
-	if disabled {
-		// Signed-in browsers are refused at their next request anyway; this ends them now.
-		if _, err := store.RevokeUserSessions(ctx, u.ID, "", time.Now()); err != nil {
+	return withStore(ctx, *data, func(store *models.Store) error {
+		u, err := store.UserByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", name, *email, err)
+		}
+		if !disabled {
+			*reason = ""
+		}
+		if err := auth.SetDisabled(ctx, store, cliActor, u.ID, disabled, *reason, ""); err != nil {
 			return err
 		}
-	}
-	fmt.Fprintf(stdout, "%s: %s\n", u.Email, map[bool]string{true: "disabled", false: "enabled"}[disabled])
-	return nil
+		if disabled {
+			// Signed-in browsers are refused at their next request anyway; this ends them now.
+			if _, err := store.RevokeUserSessions(ctx, u.ID, "", time.Now()); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", u.Email, map[bool]string{true: "disabled", false: "enabled"}[disabled])
+		return nil
+	})
 }
 
 func userList(ctx context.Context, args []string, stdout io.Writer) error {
@@ -128,31 +122,28 @@ func userList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	us, err := store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if us == nil {
-			us = []models.User{}
+	return withStore(ctx, *data, func(store *models.Store) error {
+		us, err := store.Users(ctx)
+		if err != nil {
+			return err
 		}
-		return json.NewEncoder(stdout).Encode(us)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tADMIN\t2FA\tDISABLED\tLAST SIGN-IN")
-	for _, u := range us {
-		last := "never"
-		if !u.LastLoginAt.IsZero() {
-			last = u.LastLoginAt.Format("2006-01-02 15:04")
+		if *asJSON {
+			if us == nil {
+				us = []models.User{}
+			}
+			return json.NewEncoder(stdout).Encode(us)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%v\t%s\n", u.ID, u.Email, u.DisplayName, u.Admin, u.TOTPEnabled, u.Disabled, last)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tADMIN\t2FA\tDISABLED\tLAST SIGN-IN")
+		for _, u := range us {
+			last := "never"
+			if !u.LastLoginAt.IsZero() {
+				last = u.LastLoginAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%v\t%s\n", u.ID, u.Email, u.DisplayName, u.Admin, u.TOTPEnabled, u.Disabled, last)
+		}
+		return tw.Flush()
+	})
 }
 
 func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -167,22 +158,19 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := store.UserByEmail(ctx, *email)
-	if err != nil {
-		return fmt.Errorf("token create: %s: %w", *email, err)
-	}
-	if u.Disabled {
-		return fmt.Errorf("token create: %s is disabled", u.Email)
-	}
-	_, plain, err := auth.IssueAPIToken(ctx, store, u.ID, *name, "")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, plain)
-	return nil
+	return withStore(ctx, *data, func(store *models.Store) error {
+		u, err := store.UserByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("token create: %s: %w", *email, err)
+		}
+		if u.Disabled {
+			return fmt.Errorf("token create: %s is disabled", u.Email)
+		}
+		_, plain, err := auth.IssueAPIToken(ctx, store, u.ID, *name, "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, plain)
+		return nil
+	})
 }

@@ -55,22 +55,19 @@ func webinarCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	w, err := store.CreateWebinar(ctx, models.NewWebinar{Title: *title, Language: *lang})
-	if err != nil {
-		return err
-	}
-	l := linksFor(*base, w)
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(l)
-	}
-	fmt.Fprintf(stdout, "id:         %s\nstream key: %s\nWHIP:       %s\nWHEP:       %s\nwatch:      %s\nstudio:     %s\n",
-		l.ID, l.StreamKey, l.WHIPURL, l.WHEPURL, l.WatchURL, l.StudioURL)
-	return nil
+	return withStore(ctx, *data, func(store *models.Store) error {
+		w, err := store.CreateWebinar(ctx, models.NewWebinar{Title: *title, Language: *lang})
+		if err != nil {
+			return err
+		}
+		l := linksFor(*base, w)
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(l)
+		}
+		fmt.Fprintf(stdout, "id:         %s\nstream key: %s\nWHIP:       %s\nWHEP:       %s\nwatch:      %s\nstudio:     %s\n",
+			l.ID, l.StreamKey, l.WHIPURL, l.WHEPURL, l.WatchURL, l.StudioURL)
+		return nil
+	})
 }
 
 func webinarList(ctx context.Context, args []string, stdout io.Writer) error {
@@ -78,26 +75,23 @@ func webinarList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *data)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	ws, err := store.Webinars(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]webinarLinks, 0, len(ws))
-		for _, w := range ws {
-			out = append(out, linksFor(*base, w))
+	return withStore(ctx, *data, func(store *models.Store) error {
+		ws, err := store.Webinars(ctx)
+		if err != nil {
+			return err
 		}
-		return json.NewEncoder(stdout).Encode(out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTITLE\tCREATED\tWATCH")
-	for _, w := range ws {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.ID, w.Title, w.CreatedAt.Format("2006-01-02 15:04"), linksFor(*base, w).WatchURL)
-	}
-	return tw.Flush()
+		if *asJSON {
+			out := make([]webinarLinks, 0, len(ws))
+			for _, w := range ws {
+				out = append(out, linksFor(*base, w))
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTITLE\tCREATED\tWATCH")
+		for _, w := range ws {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.ID, w.Title, w.CreatedAt.Format("2006-01-02 15:04"), linksFor(*base, w).WatchURL)
+		}
+		return tw.Flush()
+	})
 }

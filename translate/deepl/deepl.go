@@ -114,23 +114,12 @@ type translateRequest struct {
 
 // Translate sends the non-empty texts in requests of at most BatchSize.
 func (t *Translator) Translate(ctx context.Context, texts []string, from, to string) ([]string, error) {
-	out := make([]string, len(texts))
-	var idx []int
-	for i, s := range texts {
-		if strings.TrimSpace(s) != "" {
-			idx = append(idx, i)
-		}
-	}
 	target := t.cfg.Targets[to]
 	if target == "" {
 		target = strings.ToUpper(to)
 	}
-	for start := 0; start < len(idx); start += t.cfg.BatchSize {
-		batch := idx[start:min(start+t.cfg.BatchSize, len(idx))]
-		req := translateRequest{SourceLang: strings.ToUpper(from), TargetLang: target}
-		for _, i := range batch {
-			req.Text = append(req.Text, texts[i])
-		}
+	return translate.InBatches(texts, t.cfg.BatchSize, func(batch []string) ([]string, error) {
+		req := translateRequest{Text: batch, SourceLang: strings.ToUpper(from), TargetLang: target}
 		b, err := httpjson.Do(ctx, t.cfg.Client, http.MethodPost, t.cfg.URL+"/v2/translate", t.header, req)
 		if err != nil {
 			return nil, t.wrap(err)
@@ -139,11 +128,8 @@ func (t *Translator) Translate(ctx context.Context, texts []string, from, to str
 		if err != nil {
 			return nil, fmt.Errorf("deepl: %w", err)
 		}
-		for j, i := range batch {
-			out[i] = res[j]
-		}
-	}
-	return out, nil
+		return res, nil
+	})
 }
 
 func (t *Translator) wrap(err error) error {

@@ -77,19 +77,8 @@ type translateRequest struct {
 
 // Translate sends the non-empty texts as q arrays of at most BatchSize.
 func (t *Translator) Translate(ctx context.Context, texts []string, from, to string) ([]string, error) {
-	out := make([]string, len(texts))
-	var idx []int
-	for i, s := range texts {
-		if strings.TrimSpace(s) != "" {
-			idx = append(idx, i)
-		}
-	}
-	for start := 0; start < len(idx); start += t.cfg.BatchSize {
-		batch := idx[start:min(start+t.cfg.BatchSize, len(idx))]
-		req := translateRequest{Source: from, Target: to, Format: "text", APIKey: t.cfg.APIKey}
-		for _, i := range batch {
-			req.Q = append(req.Q, texts[i])
-		}
+	return translate.InBatches(texts, t.cfg.BatchSize, func(batch []string) ([]string, error) {
+		req := translateRequest{Q: batch, Source: from, Target: to, Format: "text", APIKey: t.cfg.APIKey}
 		b, err := httpjson.Do(ctx, t.cfg.Client, http.MethodPost, t.cfg.URL+"/translate", nil, req)
 		if err != nil {
 			return nil, t.wrap(err)
@@ -98,11 +87,8 @@ func (t *Translator) Translate(ctx context.Context, texts []string, from, to str
 		if err != nil {
 			return nil, fmt.Errorf("libretranslate: %w", err)
 		}
-		for j, i := range batch {
-			out[i] = res[j]
-		}
-	}
-	return out, nil
+		return res, nil
+	})
 }
 
 func (t *Translator) wrap(err error) error {

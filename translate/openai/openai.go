@@ -126,19 +126,7 @@ func langName(code string) string {
 
 // Translate sends the non-empty texts as JSON arrays of at most BatchSize, temperature 0.
 func (t *Translator) Translate(ctx context.Context, texts []string, from, to string) ([]string, error) {
-	out := make([]string, len(texts))
-	var idx []int
-	for i, s := range texts {
-		if strings.TrimSpace(s) != "" {
-			idx = append(idx, i)
-		}
-	}
-	for start := 0; start < len(idx); start += t.cfg.BatchSize {
-		batch := idx[start:min(start+t.cfg.BatchSize, len(idx))]
-		lines := make([]string, len(batch))
-		for j, i := range batch {
-			lines[j] = texts[i]
-		}
+	return translate.InBatches(texts, t.cfg.BatchSize, func(lines []string) ([]string, error) {
 		user, err := json.Marshal(lines)
 		if err != nil {
 			return nil, err
@@ -155,11 +143,8 @@ func (t *Translator) Translate(ctx context.Context, texts []string, from, to str
 		if err != nil {
 			return nil, fmt.Errorf("openai: %w", err)
 		}
-		for j, i := range batch {
-			out[i] = res[j]
-		}
-	}
-	return out, nil
+		return res, nil
+	})
 }
 
 // wrap: 429 means a rate limit, except OpenAI's "insufficient_quota", which is a quota.

@@ -37,6 +37,14 @@ function watchScreen() {
   }, 1000);
 }
 
+// markFirstFrame records when the first picture is shown, so the join time a viewer
+// experiences (offer sent → first frame) can be read from the page's performance timeline.
+function markFirstFrame(video) {
+  if (video.requestVideoFrameCallback) {
+    video.requestVideoFrameCallback(() => performance.mark('lectern:first-frame'));
+  }
+}
+
 async function connect() {
   setState('connecting…');
   pc = new RTCPeerConnection();
@@ -49,6 +57,7 @@ async function connect() {
   try {
     session = await negotiate(pc, '/whep/' + encodeURIComponent(id), token);
     for (const v of [$('camera'), $('screen')]) v.play().catch(() => {});
+    markFirstFrame($('camera'));
   } catch (err) {
     $('error').textContent = err.message;
     reconnect();

@@ -21,6 +21,7 @@ export async function negotiate(pc, url, token, extra) {
   await iceGathered(pc);
   const headers = { 'Content-Type': 'application/sdp', ...(extra || {}) };
   if (token) headers.Authorization = 'Bearer ' + token;
+  performance.mark('lectern:offer-sent');
   const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription.sdp });
   if (res.status !== 201) {
     let msg = res.status + ' ' + res.statusText;
