@@ -21,6 +21,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	store   *models.Store
+	api     *Server
 	bc      *broadcast.Server
 	live    *live.Manager
 	webinar models.Webinar
@@ -43,8 +44,9 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	lm := live.New(live.Config{Store: store, Broadcast: bc, Metrics: captions.NewMetrics(reg), Logger: quietLogger()})
-	srv := httptest.NewServer(New(Deps{Store: store, Broadcast: bc, Live: lm, Gatherer: reg, Logger: quietLogger()}))
-	ts := &testServer{Server: srv, store: store, bc: bc, live: lm, webinar: w}
+	api := New(Deps{Store: store, Broadcast: bc, Live: lm, Gatherer: reg, Logger: quietLogger()})
+	srv := httptest.NewServer(api)
+	ts := &testServer{Server: srv, api: api, store: store, bc: bc, live: lm, webinar: w}
 	t.Cleanup(func() {
 		lm.Close()
 		srv.Close()
