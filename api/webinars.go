@@ -274,6 +274,7 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		if w, err = s.Store.UpdateWebinar(ctx, w.ID, title, lang); err != nil {
 			return err
 		}
+		s.Live.Update(w)
 	}
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
@@ -297,6 +298,9 @@ func (s *Server) deleteWebinar(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	// Media and captions stop first, so no final is left trying to reach a deleted transcript.
+	s.Broadcast.EndRoom(a.w.ID)
+	s.Live.Remove(a.w.ID)
 	if err := s.Store.DeleteWebinar(ctx, a.w.ID); err != nil {
 		return err
 	}

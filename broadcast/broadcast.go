@@ -402,23 +402,22 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	for _, r := range rooms {
-		r.mu.Lock()
-		p := r.presenter
-		viewers := make([]*viewer, 0, len(r.viewers))
-		for _, v := range r.viewers {
-			viewers = append(viewers, v)
-		}
-		r.mu.Unlock()
-		if p != nil {
-			r.clearPresenter(p)
-			p.close("server closed")
-		}
-		for _, v := range viewers {
-			v.close("server closed")
-		}
+		r.endAll("server closed")
 	}
 	s.wg.Wait()
 	return nil
+}
+
+// EndRoom ends the room's presenter and every viewer and forgets the room (its webinar is
+// gone). Taps stay attached to nothing and receive no more audio.
+func (s *Server) EndRoom(roomName string) {
+	s.mu.Lock()
+	r := s.rooms[roomName]
+	delete(s.rooms, roomName)
+	s.mu.Unlock()
+	if r != nil {
+		r.endAll("room ended")
+	}
 }
 
 func newID() string {

@@ -275,3 +275,28 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}()
 	settleGoroutines(t, before)
 }
+
+func TestEndRoomEndsEverySession(t *testing.T) {
+	s := newTestServer(t, Config{})
+	st := &stream{log: newSentLog()}
+	pub := newPublisher(t, s, "gone")
+	v := newTestViewer(t, true)
+	v.start(t, s, "gone", st.log)
+	other := newTestViewer(t, true)
+	other.start(t, s, "kept", st.log)
+	st.warmUp(t, pub, []*testViewer{v})
+	if !s.Live("gone") || s.Viewers("gone") != 1 {
+		t.Fatalf("before: live %v viewers %d", s.Live("gone"), s.Viewers("gone"))
+	}
+	s.EndRoom("gone")
+	if s.Live("gone") || s.Viewers("gone") != 0 {
+		t.Fatalf("after EndRoom: live %v viewers %d", s.Live("gone"), s.Viewers("gone"))
+	}
+	if s.Viewers("kept") != 1 {
+		t.Fatal("EndRoom touched another room")
+	}
+	s.EndRoom("never-existed") // no room: nothing to do
+	v.close()
+	other.close()
+	_ = pub.pc.Close()
+}

@@ -113,3 +113,21 @@ func (r *room) clearPresenter(p *presenter) {
 		r.s.m.presenters.Dec()
 	}
 }
+
+// endAll closes the presenter and every viewer session.
+func (r *room) endAll(reason string) {
+	r.mu.Lock()
+	p := r.presenter
+	viewers := make([]*viewer, 0, len(r.viewers))
+	for _, v := range r.viewers {
+		viewers = append(viewers, v)
+	}
+	r.mu.Unlock()
+	if p != nil {
+		r.clearPresenter(p)
+		p.close(reason)
+	}
+	for _, v := range viewers {
+		v.close(reason)
+	}
+}

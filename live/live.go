@@ -68,6 +68,31 @@ func (m *Manager) Room(ctx context.Context, w models.Webinar) (*Room, error) {
 	return r, nil
 }
 
+// Update gives a webinar's room its new settings (a changed spoken language applies to the
+// next caption).
+func (m *Manager) Update(w models.Webinar) {
+	m.mu.Lock()
+	r := m.rooms[w.ID]
+	m.mu.Unlock()
+	if r != nil {
+		r.webinar.Store(&w)
+	}
+}
+
+// Remove stops a deleted webinar's captioning and closes its caption streams.
+func (m *Manager) Remove(id string) {
+	m.mu.Lock()
+	r := m.rooms[id]
+	delete(m.rooms, id)
+	m.mu.Unlock()
+	if r != nil {
+		r.close()
+		if st := m.cfg.Stage; st != nil {
+			st.Forget(id)
+		}
+	}
+}
+
 // Stage is the translation stage, or nil.
 func (m *Manager) Stage() *translate.Stage { return m.cfg.Stage }
 

@@ -14,7 +14,8 @@ import (
 // transcriber tapped into the presenter's audio.
 type Room struct {
 	m       *Manager
-	webinar models.Webinar
+	id      string
+	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
 	tap     *transcribe.Live
 	untap   func()
@@ -22,7 +23,8 @@ type Room struct {
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
-	r := &Room{m: m, webinar: w}
+	r := &Room{m: m, id: w.ID}
+	r.webinar.Store(&w)
 	r.speaker.Store(new(string))
 	r.hub = captions.NewHub(captions.HubConfig{
 		Webinar: w.ID, StartSeq: startSeq, Metrics: m.cfg.Metrics, Logger: m.log,
@@ -40,8 +42,8 @@ func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 // Hub is the room's caption hub.
 func (r *Room) Hub() *captions.Hub { return r.hub }
 
-// Webinar is the webinar the room belongs to, as it was when the room was created.
-func (r *Room) Webinar() models.Webinar { return r.webinar }
+// Webinar is the webinar the room belongs to, with its latest settings.
+func (r *Room) Webinar() models.Webinar { return *r.webinar.Load() }
 
 // SetSpeaker names the presenter whose words the following captions carry.
 func (r *Room) SetSpeaker(name string) { r.speaker.Store(&name) }
@@ -49,8 +51,8 @@ func (r *Room) SetSpeaker(name string) { r.speaker.Store(&name) }
 // demand tells the translation stage which languages have readers; the spoken language
 // needs no translation.
 func (r *Room) demand(lang string, readers int) {
-	if st := r.m.cfg.Stage; st != nil && lang != r.webinar.Language {
-		st.Want(r.webinar.ID, lang, readers)
+	if st := r.m.cfg.Stage; st != nil && lang != r.Webinar().Language {
+		st.Want(r.id, lang, readers)
 	}
 }
 
@@ -59,28 +61,28 @@ func (r *Room) demand(lang string, readers int) {
 // that reached a viewer.
 func (r *Room) onEvent(ev transcribe.Event) {
 	c := captions.Caption{
-		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.webinar.Language, Speaker: *r.speaker.Load(),
+		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
 		StartMS: ev.Start.Milliseconds(), EndMS: ev.End.Milliseconds(),
 	}
 	c.Seq = r.hub.NextSeq()
 	if !ev.Final {
 		r.hub.Publish(c)
 		if st := r.m.cfg.Stage; st != nil {
-			st.SubmitPartial(r.webinar.ID, c)
+			st.SubmitPartial(r.id, c)
 		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := r.m.cfg.Store.SaveSegment(ctx, models.Segment{
-		Caption: c, Webinar: r.webinar.ID, Session: ev.Session, Engine: ev.Engine, Failed: ev.Failed,
+		Caption: c, Webinar: r.id, Session: ev.Session, Engine: ev.Engine, Failed: ev.Failed,
 	})
 	if err != nil {
-		r.m.log.Error("final caption not stored, not shown", "webinar", r.webinar.ID, "id", c.ID, "err", err)
+		r.m.log.Error("final caption not stored, not shown", "webinar", r.id, "id", c.ID, "err", err)
 		return
 	}
 	if ev.Failed {
-		r.m.log.Warn("speech engine failed on a segment", "webinar", r.webinar.ID, "id", c.ID,
+		r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
 			"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
 		// Clear the partial the viewers may be showing for this utterance.
 		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
@@ -88,7 +90,7 @@ func (r *Room) onEvent(ev transcribe.Event) {
 	}
 	r.hub.Publish(c)
 	if st := r.m.cfg.Stage; st != nil {
-		st.Submit(r.webinar.ID, c)
+		st.Submit(r.id, c)
 	}
 }
 

@@ -111,11 +111,10 @@ func benchWebinar(ctx context.Context, room, key, data string) (string, string, 
 	if room != "" {
 		return room, key, nil
 	}
-	store, err := models.Open(ctx, data)
-	if err != nil {
-		return "", "", err
-	}
-	defer store.Close()
-	w, err := store.CreateWebinar(ctx, models.NewWebinar{Title: "bench " + time.Now().Format(time.RFC3339)})
+	var w models.Webinar
+	err := withStore(ctx, data, func(store *models.Store) (err error) {
+		w, err = store.CreateWebinar(ctx, models.NewWebinar{Title: "bench " + time.Now().Format(time.RFC3339)})
+		return err
+	})
 	return w.ID, w.StreamKey, err
 }
