@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,10 @@ type Deps struct {
 	PublicURL  string            // base of links handed out; "" = the request's own origin
 	Clock      auth.Clock        // nil: time.Now (tests fix it)
 	Argon2     auth.Argon2Params // zero: auth.DefaultArgon2 (tests use cheap ones)
+
+	// StreamsPerAddr caps the caption streams one client address holds open at once
+	// (0: DefaultStreamsPerAddr, negative: no cap).
+	StreamsPerAddr int
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -44,6 +49,10 @@ type Server struct {
 	Deps
 	echo *echo.Echo
 	auth authParts
+
+	streams  *streamLimiter
+	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
+	stopOnce sync.Once
 }
 
 // New builds the HTTP handler tree.
@@ -57,7 +66,7 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
-	s := &Server{Deps: d, echo: e, auth: parts}
+	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{})}
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()

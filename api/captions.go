@@ -48,6 +48,11 @@ func (s *Server) finalsIn(ctx context.Context, w models.Webinar, lang string, af
 // no duplicate at the switch-over.
 func (s *Server) captionStream(c echo.Context) error {
 	ctx := c.Request().Context()
+	release, err := s.openStream(c)
+	if err != nil {
+		return err
+	}
+	defer release()
 	w, err := s.Store.Webinar(ctx, c.Param("id"))
 	if err != nil {
 		return err
@@ -80,7 +85,17 @@ func (s *Server) captionStream(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	c.Response().WriteHeader(http.StatusOK)
+	return s.pump(c, sub, backlog)
+}
+
+// pump writes a caption stream until the client goes, the subscriber is closed or the server
+// stops. The server's ReadTimeout and WriteTimeout are for requests, not streams: the read
+// deadline is lifted (else the connection's background read would time out and cancel the
+// request) and each write gets its own deadline instead.
+func (s *Server) pump(c echo.Context, sub *captions.Subscriber, backlog [][]byte) error {
+	ctx := c.Request().Context()
 	rc := http.NewResponseController(c.Response())
+	rc.SetReadDeadline(time.Time{}) // fails only where there is no deadline to lift
 	send := func(b []byte) error {
 		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		if _, err := c.Response().Write(b); err != nil {
@@ -102,7 +117,7 @@ func (s *Server) captionStream(c echo.Context) error {
 		select {
 		case f, ok := <-sub.Frames():
 			if !ok {
-				return nil // too slow or server closing: the client reconnects with Last-Event-ID
+				return nil // too slow or room closed: the client reconnects with Last-Event-ID
 			}
 			if err := send(f.SSE); err != nil {
 				return nil
@@ -111,6 +126,9 @@ func (s *Server) captionStream(c echo.Context) error {
 			if err := send([]byte(": keep-alive\n\n")); err != nil {
 				return nil
 			}
+		case <-s.stopping:
+			send(shutdownEvent)
+			return nil
 		case <-ctx.Done():
 			return nil
 		}

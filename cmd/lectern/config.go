@@ -3,9 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"lectern/api"
 )
 
 // Config is everything `lectern serve` can be told. Defaults live in defaultConfig and
@@ -14,8 +18,13 @@ import (
 type Config struct {
 	Addr      string
 	Data      string
-	PublicURL string // base URL printed in links; empty = derived from the request / addr
+	PublicURL string // base URL of links handed out; empty = the request's origin (API) or Addr (CLI)
 	LogLevel  string
+
+	// HTTP limits. Caption streams are exempt from Read/WriteTimeout by design (api.pump);
+	// StreamsPerAddr caps how many one client address holds open (0 = no cap).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	StreamsPerAddr                         int
 
 	// WebRTC
 	UDPPortMin, UDPPortMax uint
@@ -60,9 +69,15 @@ func defaultConfig() Config {
 		ViewerQueue:     1024,
 		PLIInterval:     500 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
-		Engine:          "sphinx",
-		CaptionFinals:   "accurate",
-		Translators:     "apertium",
+		// A request body of a few KiB takes well under a second; 30 s is room for a slow
+		// phone link, not for a client dripping bytes to hold a connection.
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   60 * time.Second, // the largest response is a transcript export
+		IdleTimeout:    60 * time.Second,
+		StreamsPerAddr: api.DefaultStreamsPerAddr,
+		Engine:         "sphinx",
+		CaptionFinals:  "accurate",
+		Translators:    "apertium",
 	}
 }
 
@@ -70,7 +85,7 @@ func defaultConfig() Config {
 func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
 	fs.StringVar(&c.Data, "data", c.Data, "data directory (SQLite database)")
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL used in printed links")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of the links the API returns, e.g. https://webinars.example.org (empty = the request's origin)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.UintVar(&c.UDPPortMin, "udp-port-min", c.UDPPortMin, "lowest UDP port for WebRTC (0 = any)")
 	fs.UintVar(&c.UDPPortMax, "udp-port-max", c.UDPPortMax, "highest UDP port for WebRTC (0 = any)")
@@ -80,6 +95,10 @@ func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.ViewerQueue, "viewer-queue", c.ViewerQueue, "RTP packets queued per viewer before drops")
 	fs.DurationVar(&c.PLIInterval, "pli-interval", c.PLIInterval, "minimum gap between keyframe requests to the presenter")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (caption streams exempt)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (caption streams exempt)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&c.StreamsPerAddr, "streams-per-addr", c.StreamsPerAddr, "caption streams one client address may hold open at once (0 = no cap)")
 	bindPipelineFlags(fs, c)
 	bindAuthFlags(fs, &c.Auth)
 }
@@ -102,6 +121,72 @@ func bindPipelineFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.OpenAIKey, "openai-translate-key", c.OpenAIKey, "its API key")
 	fs.StringVar(&c.OpenAIModel, "openai-translate-model", c.OpenAIModel, "its model name")
 	fs.StringVar(&c.OpenAIRegion, "openai-translate-region", c.OpenAIRegion, "its processing-region label")
+}
+
+// validate rejects settings that would otherwise be silently changed or misread: a UDP port
+// beyond 65535 used to wrap around in a uint16 cast (70000 became 4464).
+func (c Config) validate() error {
+	if err := validatePortRange(c.UDPPortMin, c.UDPPortMax); err != nil {
+		return err
+	}
+	if c.PublicURL != "" {
+		if err := validatePublicURL(c.PublicURL); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--read-timeout", c.ReadTimeout}, {"--write-timeout", c.WriteTimeout}, {"--idle-timeout", c.IdleTimeout}, {"--shutdown-timeout", c.ShutdownTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	if c.StreamsPerAddr < 0 {
+		return fmt.Errorf("--streams-per-addr must be 0 (no cap) or more, got %d", c.StreamsPerAddr)
+	}
+	return nil
+}
+
+// validatePortRange accepts no range (both 0) or 1 <= min <= max <= 65535.
+func validatePortRange(lo, hi uint) error {
+	switch {
+	case lo == 0 && hi == 0:
+		return nil
+	case lo == 0 || hi == 0:
+		return fmt.Errorf("--udp-port-min and --udp-port-max go together: give both or neither (got %d and %d)", lo, hi)
+	case lo > 65535 || hi > 65535:
+		return fmt.Errorf("--udp-port-min/max must be UDP ports from 1 to 65535 (got %d and %d)", lo, hi)
+	case lo > hi:
+		return fmt.Errorf("--udp-port-min %d is above --udp-port-max %d", lo, hi)
+	}
+	return nil
+}
+
+// validatePublicURL wants an absolute http(s) URL with no query or fragment, since links
+// are made by appending paths to it.
+func validatePublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url %q: want an absolute http or https URL such as https://webinars.example.org", s)
+	}
+	return nil
+}
+
+// baseURL is where printed links point: the public URL if configured, else the listen
+// address as a local client would reach it (":8080" and "0.0.0.0:8080" → localhost:8080).
+func baseURL(publicURL, addr string) string {
+	if publicURL != "" {
+		return strings.TrimRight(publicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // parseFlags parses args, then fills every flag not given on the command line from its

@@ -31,10 +31,18 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
 	log, err := newLogger(cfg.LogLevel)
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -45,9 +53,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: app.api, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data)
+	srv := newHTTPServer(cfg, app.api)
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data, "public_url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "lectern listening on http://%s\n", ln.Addr())
+	if err := advertise(cfg.Data, baseURL(cfg.PublicURL, ln.Addr().String())); err != nil {
+		log.Warn("admin commands will not know this server's URL", "err", err)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -56,14 +67,36 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	// Peer connections first: long-lived caption streams and media end, then HTTP drains.
-	app.broadcast.Close()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	return shutdown(srv, app, cfg.ShutdownTimeout, log)
+}
+
+// newHTTPServer sets the limits every connection lives under. Caption streams lift the read
+// and write deadlines for themselves (api.pump) and are capped per address instead.
+func newHTTPServer(cfg Config, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 	}
+}
+
+// shutdown stops the server in the order that lets it finish quickly: long-lived caption
+// streams are told to reconnect later and return, media peers are closed, and only then
+// does HTTP drain, with nothing left in it but short requests. http.Server.Shutdown alone
+// would wait for the streams, which never end by themselves, until the timeout.
+func shutdown(srv *http.Server, a *app, timeout time.Duration, log *slog.Logger) error {
+	start := time.Now()
+	log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	a.api.BeginShutdown()
+	a.broadcast.Close()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: HTTP did not drain within %s: %w", timeout, err)
+	}
+	log.Info("http drained", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -102,7 +135,10 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{store: store, broadcast: bc}
-	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log}
+	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr}
+	if cfg.StreamsPerAddr == 0 {
+		deps.StreamsPerAddr = -1 // the flag's 0 means no cap; the API's zero means its default
+	}
 	lc := live.Config{Store: store, Broadcast: bc, Metrics: captions.NewMetrics(reg), Logger: log}
 
 	// A missing engine or translator degrades the service; it never stops the broadcast.

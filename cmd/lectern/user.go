@@ -46,7 +46,8 @@ func readPassword(r io.Reader) (string, error) {
 }
 
 func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, data, _, asJSON := adminFlags("user add")
+	o := adminFlags("user add")
+	fs, data, asJSON := o.fs, o.data, o.asJSON
 	email := fs.String("email", "", "email address (required)")
 	name := fs.String("name", "", "display name")
 	admin := fs.Bool("admin", false, "make the account a site admin")
@@ -89,7 +90,8 @@ func userEnable(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func setUserDisabled(ctx context.Context, name string, disabled bool, args []string, stdout io.Writer) error {
-	fs, data, _, _ := adminFlags(name)
+	o := adminFlags(name)
+	fs, data := o.fs, o.data
 	email := fs.String("email", "", "email address (required)")
 	reason := fs.String("reason", "disabled by an admin", "why (shown at sign-in)")
 	if err := parseFlags(fs, args); err != nil {
@@ -118,7 +120,8 @@ func setUserDisabled(ctx context.Context, name string, disabled bool, args []str
 }
 
 func userList(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, data, _, asJSON := adminFlags("user list")
+	o := adminFlags("user list")
+	fs, data, asJSON := o.fs, o.data, o.asJSON
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -152,7 +155,8 @@ func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {
 
 // tokenCreate prints only the token, so scripts can do TOKEN=$(lectern token create ...).
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, data, _, _ := adminFlags("token create")
+	o := adminFlags("token create")
+	fs, data := o.fs, o.data
 	email := fs.String("email", "", "the account the token acts as (required)")
 	name := fs.String("name", "cli", "a name to recognise the token by")
 	if err := parseFlags(fs, args); err != nil {
