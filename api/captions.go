@@ -89,13 +89,12 @@ func (s *Server) captionStream(c echo.Context) error {
 }
 
 // pump writes a caption stream until the client goes, the subscriber is closed or the server
-// stops. The server's ReadTimeout and WriteTimeout are for requests, not streams: the read
-// deadline is lifted (else the connection's background read would time out and cancel the
-// request) and each write gets its own deadline instead.
+// stops. The server's WriteTimeout is for responses, not streams: each write sets its own
+// deadline instead. (Its ReadTimeout needs nothing: net/http lifts the read deadline once a
+// bodiless request is read.)
 func (s *Server) pump(c echo.Context, sub *captions.Subscriber, backlog [][]byte) error {
 	ctx := c.Request().Context()
 	rc := http.NewResponseController(c.Response())
-	rc.SetReadDeadline(time.Time{}) // fails only where there is no deadline to lift
 	send := func(b []byte) error {
 		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		if _, err := c.Response().Write(b); err != nil {
