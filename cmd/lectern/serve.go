@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,12 +74,45 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 // newHTTPServer sets the limits every connection lives under. Caption streams lift the read
 // and write deadlines for themselves (api.pump) and are capped per address instead.
 func newHTTPServer(cfg Config, h http.Handler) *http.Server {
-	return &http.Server{
+	fresh := &freshConns{m: map[net.Conn]struct{}{}}
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		ConnState:         fresh.track,
+	}
+	srv.RegisterOnShutdown(fresh.closeAll)
+	return srv
+}
+
+// freshConns are the connections that have not sent a request yet. Browsers open them
+// ahead of need (preconnect) and HTTP clients dial spares; http.Server.Shutdown counts one
+// as busy until it is 5 s old, which made a shutdown wait seconds for nothing. They are
+// closed once Shutdown has closed the listeners: the server is going away, and a client
+// whose request was about to arrive retries, as it must anyway.
+type freshConns struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (f *freshConns) track(c net.Conn, st http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st == http.StateNew {
+		f.m[c] = struct{}{}
+	} else {
+		delete(f.m, c)
+	}
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.m {
+		c.Close()
+		delete(f.m, c)
 	}
 }
 
