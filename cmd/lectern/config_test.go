@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidatePorts(t *testing.T) {
@@ -118,5 +119,17 @@ func TestWebinarCreateLinks(t *testing.T) {
 	}
 	if _, err := runCLI(t, "", "webinar", "create", "--data", dir, "--title", "T", "--public-url", "localhost"); err == nil {
 		t.Error("a public URL without scheme was accepted")
+	}
+}
+
+// TestHTTPServerLimits: the defaults bound every connection (only ReadHeaderTimeout was set,
+// so a dripped body or an idle keep-alive could hold a connection forever).
+func TestHTTPServerLimits(t *testing.T) {
+	srv := newHTTPServer(defaultConfig(), nil)
+	for name, d := range map[string]time.Duration{"ReadHeaderTimeout": srv.ReadHeaderTimeout,
+		"ReadTimeout": srv.ReadTimeout, "WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout} {
+		if d <= 0 || d > 2*time.Minute {
+			t.Errorf("%s = %s", name, d)
+		}
 	}
 }
