@@ -126,7 +126,11 @@ func (s *Server) pump(c echo.Context, sub *captions.Subscriber, backlog [][]byte
 				return nil
 			}
 		case <-s.stopping:
-			send(shutdownEvent)
+			// A client that cannot take it within a second does not get to hold up the
+			// shutdown; it reconnects all the same when the connection drops.
+			rc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.Response().Write(shutdownEvent)
+			rc.Flush()
 			return nil
 		case <-ctx.Done():
 			return nil
