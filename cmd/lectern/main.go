@@ -18,8 +18,9 @@ const usage = `lectern — self-hosted webinars with live captions
 
 Usage:
   lectern serve [--addr :8080] [--data ./lectern-data] [flags]   run the server
-  lectern webinar create --title T [--data DIR] [--json]          create a webinar
-  lectern webinar list [--data DIR] [--json]                      list webinars
+  lectern webinar create --title T [--data DIR] [--public-url URL] [--json]
+                                                                   create a webinar
+  lectern webinar list [--data DIR] [--public-url URL] [--json]   list webinars
   lectern user add --email E --password-stdin [--admin] [--name N] [--data DIR]
                                                                    create an account
   lectern user disable|enable --email E [--reason R] [--data DIR]  lock or unlock an account
@@ -93,7 +94,8 @@ func verbNames(verbs map[string]command) string {
 }
 
 // withStore opens the data directory's store for one admin command and closes it after; the
-// server may have the same directory open (WAL mode lets them share).
+// server may have the same directory open (WAL mode lets them share; admin commands do not
+// take the directory's lock, see lockDataDir).
 func withStore(ctx context.Context, dir string, fn func(*models.Store) error) error {
 	store, err := models.Open(ctx, dir)
 	if err != nil {
