@@ -71,8 +71,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	return shutdown(srv, app, cfg.ShutdownTimeout, log)
 }
 
-// newHTTPServer sets the limits every connection lives under. Caption streams lift the read
-// and write deadlines for themselves (api.pump) and are capped per address instead.
+// newHTTPServer sets the limits every connection lives under. Caption streams set their own
+// write deadline per event instead of WriteTimeout (api.pump) and are capped per address.
 func newHTTPServer(cfg Config, h http.Handler) *http.Server {
 	fresh := &freshConns{m: map[net.Conn]struct{}{}}
 	srv := &http.Server{
