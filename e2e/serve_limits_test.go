@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -111,4 +112,42 @@ func waitClosed(t *testing.T, c net.Conn, start time.Time, limit time.Duration) 
 		t.Fatalf("connection still open after %s", limit)
 	}
 	t.Logf("server closed the connection after %s", time.Since(start).Round(10*time.Millisecond))
+}
+
+// TestPublicURL: with --public-url the links the API returns and those `webinar create`
+// prints beside the server use it, not the listen address or http://localhost:8080.
+func TestPublicURL(t *testing.T) {
+	dir := t.TempDir()
+	const public = "https://webinars.example.org"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	add := exec.CommandContext(ctx, binary, "user", "add", "--data", dir, "--email", "host@school.example", "--password-stdin")
+	add.Stdin = strings.NewReader("correct horse battery staple\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v %s", err, out)
+	}
+	tok, err := exec.CommandContext(ctx, binary, "token", "create", "--data", dir, "--email", "host@school.example").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir, "--public-url", public+"/")
+
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/api/webinars", strings.NewReader(`{"title":"Linked"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got webinar
+	json.NewDecoder(res.Body).Decode(&got)
+	res.Body.Close()
+	for _, u := range []string{got.WatchURL, got.WHEPURL, got.WHIPURL, got.StudioURL} {
+		if !strings.HasPrefix(u, public+"/") {
+			t.Errorf("API returned %d with link %q, want it under %s", res.StatusCode, u, public)
+		}
+	}
+	if w := createWebinar(t, dir, "Printed"); !strings.HasPrefix(w.WatchURL, public+"/watch/") {
+		t.Errorf("webinar create beside the server printed %s", w.WatchURL)
+	}
 }
