@@ -27,10 +27,11 @@ type Deps struct {
 	Gatherer  prometheus.Gatherer // for /metrics
 	// EngineName is the speech engine in use; EngineError says why there is none.
 	EngineName, EngineError string
+	Logger                  *slog.Logger
+
 	// SpokenLanguages are the languages (ISO 639-1) the engine transcribes, which a webinar's
 	// spoken language must be one of; nil: the engine does not say, any is accepted.
 	SpokenLanguages []string
-	Logger          *slog.Logger
 
 	// Accounts and access (issue 5).
 	Secret     []byte            // server secret (auth.LoadOrCreateSecret); nil: random, tokens die with the process
