@@ -30,6 +30,10 @@ type Deps struct {
 	EngineName, EngineError string
 	Logger                  *slog.Logger
 
+	// SpokenLanguages are the languages (ISO 639-1) the engine transcribes, which a webinar's
+	// spoken language must be one of; nil: the engine does not say, any is accepted.
+	SpokenLanguages []string
+
 	// Accounts and access (issue 5).
 	Secret     []byte            // server secret (auth.LoadOrCreateSecret); nil: random, tokens die with the process
 	OIDC       *auth.OIDC        // nil: no single sign-on

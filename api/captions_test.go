@@ -68,8 +68,8 @@ func TestTranscriptExports(t *testing.T) {
 		}
 	}
 	res, body = ts.do(t, "GET", base+"json", "", "", "")
-	var cues []map[string]any
-	if res.StatusCode != 200 || json.Unmarshal([]byte(body), &cues) != nil || len(cues) != 2 {
+	var doc struct{ Captions []map[string]any }
+	if res.StatusCode != 200 || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Captions) != 2 {
 		t.Fatalf("json: %d %s", res.StatusCode, body)
 	}
 	for _, tc := range []struct {

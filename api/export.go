@@ -48,8 +48,12 @@ func (s *Server) transcript(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "translation to "+lang+" failed: "+err.Error())
 		}
 	}
+	sessions, err := s.exportSessions(c, w.ID)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := subtitle.Write(&buf, format, cues, subtitle.Options{Lang: lang, Title: w.Title}); err != nil {
+	if err := subtitle.Write(&buf, format, cues, subtitle.Options{Lang: lang, Title: w.Title, Sessions: sessions}); err != nil {
 		if errors.Is(err, subtitle.ErrUnknownFormat) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
@@ -58,4 +62,18 @@ func (s *Server) transcript(c echo.Context) error {
 	auth.Record(ctx, s.Store, auth.EventExport, actorID(callerOf(c)), w.ID, clientIP(c), map[string]any{"format": format, "lang": lang})
 	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s"`, w.ID, lang, format))
 	return c.Blob(http.StatusOK, subtitle.ContentType(format), buf.Bytes())
+}
+
+// exportSessions lists the webinar's presenter sessions with where each starts on the
+// transcript's timeline, for the JSON export.
+func (s *Server) exportSessions(c echo.Context, webinar string) ([]subtitle.Session, error) {
+	ps, err := s.Store.PresenterSessions(c.Request().Context(), webinar)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]subtitle.Session, len(ps))
+	for i, p := range ps {
+		out[i] = subtitle.Session{ID: p.ID, StartMS: p.StartMS}
+	}
+	return out, nil
 }

@@ -134,6 +134,9 @@ func (s *Server) createWebinar(c echo.Context) error {
 	if err := in.check(); err != nil {
 		return err
 	}
+	if err := s.checkSpoken(in.Language); err != nil {
+		return err
+	}
 	set := models.WebinarSettings{OwnerID: cl.user.ID, Visibility: models.VisibilityPublic}
 	if in.Visibility != nil {
 		set.Visibility = *in.Visibility
@@ -239,6 +242,9 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		return err
 	}
 	if err := in.check(); err != nil {
+		return err
+	}
+	if err := s.checkSpoken(in.Language); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

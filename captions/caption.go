@@ -4,8 +4,9 @@ package captions
 
 // Caption is one caption event, exactly as it goes on the wire to viewers (SSE data is this
 // value as JSON). A partial carries the ID its final will have, so clients replace it in place;
-// a final is immutable. StartMS and EndMS are milliseconds of audio since the presenter's
-// session began (its first audio packet).
+// a final is immutable. StartMS and EndMS are milliseconds on the webinar's timeline: since
+// its first audio, every presenter session (reconnect, server restart) following the last
+// with its real gap.
 type Caption struct {
 	ID      string `json:"id"`
 	Seq     int64  `json:"seq"`

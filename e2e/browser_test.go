@@ -176,10 +176,13 @@ func TestBrowserCaptions(t *testing.T) {
 	// The presenter's name from the studio travels with every stored final.
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		var cues []struct {
-			Speaker string `json:"speaker"`
+		var doc struct {
+			Captions []struct {
+				Speaker string `json:"speaker"`
+			} `json:"captions"`
 		}
-		err := json.Unmarshal(get(t, s.URL+"/api/webinars/"+w.ID+"/transcript.json"), &cues)
+		err := json.Unmarshal(get(t, s.URL+"/api/webinars/"+w.ID+"/transcript.json"), &doc)
+		cues := doc.Captions
 		if err == nil && len(cues) > 0 {
 			if cues[0].Speaker != "Ada" {
 				t.Errorf("speaker %q, want Ada", cues[0].Speaker)

@@ -93,11 +93,13 @@ func checkExports(t *testing.T, base, id string, finals []bench.Received) {
 			t.Errorf("%s words %q, want %q", format, got, want)
 		}
 	}
-	var cues []struct {
-		Text string `json:"text"`
+	var doc struct {
+		Captions []struct {
+			Text string `json:"text"`
+		} `json:"captions"`
 	}
-	if err := json.Unmarshal(get(t, base+"/api/webinars/"+id+"/transcript.json"), &cues); err != nil || len(cues) != len(finals) {
-		t.Errorf("json export: %v, %d cues for %d finals", err, len(cues), len(finals))
+	if err := json.Unmarshal(get(t, base+"/api/webinars/"+id+"/transcript.json"), &doc); err != nil || len(doc.Captions) != len(finals) {
+		t.Errorf("json export: %v, %d cues for %d finals", err, len(doc.Captions), len(finals))
 	}
 	if txt := string(get(t, base+"/api/webinars/"+id+"/transcript.txt")); !strings.Contains(strings.ToLower(txt), want[len(want)-1]) {
 		t.Errorf("txt export misses the last word %q: %q", want[len(want)-1], txt)
@@ -154,15 +156,17 @@ func TestRestartKeepsEveryFinalShown(t *testing.T) {
 		t.Fatalf("only %d finals before the stream ended", len(seen))
 	}
 	s2 := startServer(t, dir)
-	var stored []struct {
-		ID   string `json:"id"`
-		Text string `json:"text"`
+	var stored struct {
+		Captions []struct {
+			ID   string `json:"id"`
+			Text string `json:"text"`
+		} `json:"captions"`
 	}
 	if err := json.Unmarshal(get(t, s2.URL+"/api/webinars/"+w.ID+"/transcript.json"), &stored); err != nil {
 		t.Fatal(err)
 	}
 	have := map[string]string{}
-	for _, c := range stored {
+	for _, c := range stored.Captions {
 		have[c.ID] = c.Text
 	}
 	for _, f := range seen {

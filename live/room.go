@@ -20,10 +20,12 @@ type Room struct {
 	tap     *transcribe.Live
 	untap   func()
 	speaker atomic.Pointer[string]
+
+	sessions map[string]int64 // presenter session → its start on the timeline (ms); onEvent's
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
-	r := &Room{m: m, id: w.ID}
+	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}}
 	r.webinar.Store(&w)
 	r.speaker.Store(new(string))
 	r.hub = captions.NewHub(captions.HubConfig{
@@ -60,9 +62,14 @@ func (r *Room) demand(lang string, readers int) {
 // sees it; if it cannot be stored it is not shown, so the transcript never misses a caption
 // that reached a viewer.
 func (r *Room) onEvent(ev transcribe.Event) {
+	offset, placeErr := r.sessionStart(ev)
+	if placeErr != nil {
+		r.m.log.Error("caption not placed on the timeline, not shown", "webinar", r.id, "id", ev.ID, "err", placeErr)
+		return
+	}
 	c := captions.Caption{
 		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
-		StartMS: ev.Start.Milliseconds(), EndMS: ev.End.Milliseconds(),
+		StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds(),
 	}
 	c.Seq = r.hub.NextSeq()
 	if !ev.Final {

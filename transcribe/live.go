@@ -136,7 +136,7 @@ func (l *Live) packet(p tapPacket) {
 	if l.pipe == nil || p.session != l.session {
 		l.endSession()
 		l.session = p.session
-		l.pipe = newPipeline(l.cfg, l.pool, p.session, &l.sinkMu, l.sink)
+		l.pipe = newPipeline(l.cfg, l.pool, p.session, &l.sinkMu, l.sessionSink(p.at))
 		// Keep only sessions with finals in flight, for Close to wait on.
 		l.pipes = slices.DeleteFunc(l.pipes, func(p *pipeline) bool { return p.inflight.Load() == 0 })
 		l.pipes = append(l.pipes, l.pipe)
@@ -147,6 +147,16 @@ func (l *Live) packet(p tapPacket) {
 	lost := l.jitter.lost
 	l.out = l.jitter.push(p, l.out[:0])
 	l.play(p.at, lost)
+}
+
+// sessionSink stamps a session's events with the wall time its first packet arrived: Start
+// and End restart at 0 with each session, and the sink needs the session's place in time to
+// lay every session of a webinar on one timeline.
+func (l *Live) sessionSink(started time.Time) func(Event) {
+	return func(ev Event) {
+		ev.SessionStart = started
+		l.sink(ev)
+	}
 }
 
 func (l *Live) play(now time.Time, lostBefore uint64) {

@@ -12,7 +12,8 @@ import (
 
 // Event is one caption: a partial (replaced in place by later partials and then by the final
 // with the same ID) or a final (immutable, stored). Start and End are audio time since the
-// session's first audio packet (or the start of the file).
+// session's first audio packet (or the start of the file); SessionStart is the wall time that
+// packet arrived (zero for a file).
 //
 // A partial with empty Text clears a shown partial whose utterance turned out to hold no
 // words (a cough, noise), since no final will replace it. Finals never have empty Text unless
@@ -29,6 +30,9 @@ type Event struct {
 	Engine  string
 	Error   string        // why a Failed final failed
 	Lag     time.Duration // wall time from the end of this event's audio to its emission
+
+	// SessionStart places the session in time, so a webinar's sessions can share a timeline.
+	SessionStart time.Time
 }
 
 // utteranceID is the ID shared by an utterance's partials and its final.

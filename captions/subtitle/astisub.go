@@ -17,9 +17,12 @@ import (
 func writeAstisub(buf *bytes.Buffer, format string, finals []captions.Caption, opts Options) error {
 	lang := cleanLang(opts.Lang)
 	wrap, title := opts.Wrap, opts.Title
-	if format == "stl" {
+	switch format {
+	case "stl":
 		finals, wrap = stlPrepare(finals, wrap)
 		title = stlTitle(title)
+	case "srt", "ttml":
+		wrap.LabelSpeakers = true // no other place for a speaker's name
 	}
 	cues := Wrap(finals, wrap)
 	if len(cues) == 0 {
@@ -32,6 +35,7 @@ func writeAstisub(buf *bytes.Buffer, format string, finals []captions.Caption, o
 		return s.WriteToSRT(buf)
 	case "vtt":
 		mapText(s, noArrow)
+		setVoices(s, cues, vttVoice)
 		return s.WriteToWebVTT(buf)
 	case "ttml":
 		var b bytes.Buffer
@@ -43,6 +47,7 @@ func writeAstisub(buf *bytes.Buffer, format string, finals []captions.Caption, o
 	case "ssa":
 		// Braces open override blocks in SSA: text in them would vanish.
 		mapText(s, strings.NewReplacer("{", "(", "}", ")").Replace)
+		setVoices(s, cues, ssaName)
 		var b bytes.Buffer
 		if err := s.WriteToSSA(&b); err != nil {
 			return err
@@ -97,6 +102,32 @@ func mapText(s *astisub.Subtitles, f func(string) string) {
 			}
 		}
 	}
+}
+
+// setVoices names each cue's speaker, where known, in the format's own place for it: a
+// WebVTT voice span (<v Name>), SSA's Name field. astisub writes a line's VoiceName.
+func setVoices(s *astisub.Subtitles, cues []Cue, clean func(string) string) {
+	for i, it := range s.Items {
+		name := clean(cues[i].Speaker)
+		if name == "" {
+			continue
+		}
+		for j := range it.Lines {
+			it.Lines[j].VoiceName = name
+		}
+	}
+}
+
+// vttVoice makes a name safe as a WebVTT voice annotation, which ends at '>' and takes
+// character references: the name keeps its words, not those characters.
+func vttVoice(name string) string {
+	return cleanText(strings.NewReplacer("<", " ", ">", " ", "&", " and ").Replace(noArrow(name)))
+}
+
+// ssaName makes a name safe as SSA's Name field: fields are comma-separated and braces open
+// override blocks.
+func ssaName(name string) string {
+	return cleanText(strings.NewReplacer(",", " ", "{", "(", "}", ")").Replace(name))
 }
 
 // ssaHardBreaks turns the `\n` line breaks astisub writes in Dialogue lines into `\N`:

@@ -21,7 +21,7 @@ func FuzzWrite(f *testing.F) {
 		cs := []captions.Caption{
 			{ID: "a", Seq: 1, Final: true, StartMS: s1, EndMS: e1, Text: text1, Lang: "en"},
 			{ID: "b", Seq: 2, Final: final2, StartMS: s2, EndMS: e2, Text: text2, Lang: "en"},
-			{ID: "c", Seq: 3, Final: true, StartMS: e2, EndMS: e2 + 500, Text: text1 + " " + text2, Lang: "en"},
+			{ID: "c", Seq: 3, Final: true, StartMS: e2, EndMS: e2 + 500, Text: text1 + " " + text2, Lang: "en", Speaker: text2},
 		}
 		var b bytes.Buffer
 		if err := Write(&b, format, cs, Options{Title: text2, Lang: text1}); err != nil {
@@ -30,17 +30,20 @@ func FuzzWrite(f *testing.F) {
 		finals := timeline(cs)
 		switch format {
 		case "json":
-			var arr []map[string]any
-			if err := json.Unmarshal(b.Bytes(), &arr); err != nil || len(arr) != len(finals) {
-				t.Fatalf("json: %v, %d entries for %d finals\n%s", err, len(arr), len(finals), b.Bytes())
+			var doc struct{ Captions []map[string]any }
+			if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.Captions) != len(finals) {
+				t.Fatalf("json: %v, %d entries for %d finals\n%s", err, len(doc.Captions), len(finals), b.Bytes())
 			}
 			return
 		case "txt":
 			return
 		}
 		w := WrapOptions{}
-		if format == "stl" {
+		switch format {
+		case "stl":
 			finals, w = stlPrepare(finals, w)
+		case "srt", "ttml":
+			w.LabelSpeakers = true
 		}
 		cues := Wrap(finals, w)
 		s, err := read(format, b.Bytes())

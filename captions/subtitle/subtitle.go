@@ -45,6 +45,16 @@ type Options struct {
 	Title string
 	// Wrap overrides the re-wrapping rules; zero fields keep DefaultWrap.
 	Wrap WrapOptions
+	// Sessions are the presenter sessions the captions come from, listed in the JSON export
+	// with where each starts on the timeline.
+	Sessions []Session
+}
+
+// Session is one presenter session (a connection) of a webinar: its captions' times are on
+// the webinar's timeline, which this session joins at StartMS.
+type Session struct {
+	ID      string `json:"id"`
+	StartMS int64  `json:"start_ms"`
 }
 
 // Write writes the final captions of cues (partials are ignored) in format to w. cues are
@@ -65,7 +75,7 @@ func Write(w io.Writer, format string, cues []captions.Caption, opts Options) er
 	case "txt":
 		writeTXT(&buf, finals)
 	case "json":
-		err = writeJSON(&buf, finals)
+		err = writeJSON(&buf, finals, opts.Sessions)
 	default:
 		err = writeAstisub(&buf, format, finals, opts)
 	}
@@ -80,12 +90,14 @@ func Write(w io.Writer, format string, cues []captions.Caption, opts Options) er
 
 // timeline keeps the finals with text, cleans their text to single-spaced words, and makes
 // their times usable: negative times become 0, an end before its start becomes the start,
-// and times are capped at maxTimeMS. A final that starts before the previous one started
-// belongs to a new presenter session (the caption clock restarts at 0 with each session), so
-// it and everything after it are moved to follow the previous final's end.
+// and times are capped at maxTimeMS. Finals are stored on the webinar's timeline, where they
+// never overlap; a final that starts before the previous one ended (a transcript stored with
+// each session's clock restarting at 0, or a clock stepped back) is moved, with everything
+// after it, to follow the previous final's end: squeezing it in would leave cues too short to
+// read.
 func timeline(cs []captions.Caption) []captions.Caption {
 	out := make([]captions.Caption, 0, len(cs))
-	var offset, prevStart, prevEnd int64
+	var offset, prevEnd int64
 	for _, c := range cs {
 		if !c.Final {
 			continue
@@ -96,12 +108,12 @@ func timeline(cs []captions.Caption) []captions.Caption {
 		}
 		start, end := max(c.StartMS, 0), max(c.EndMS, 0)
 		end = max(end, start)
-		if len(out) > 0 && start+offset < prevStart {
+		if len(out) > 0 && start+offset < prevEnd {
 			offset = prevEnd - start
 		}
 		c.StartMS = min(start+offset, maxTimeMS)
 		c.EndMS = min(end+offset, maxTimeMS)
-		prevStart, prevEnd = c.StartMS, c.EndMS
+		prevEnd = c.EndMS
 		out = append(out, c)
 	}
 	return out

@@ -108,8 +108,11 @@ func TestRoundTrip(t *testing.T) {
 	for format := range readable {
 		t.Run(format, func(t *testing.T) {
 			w := want
-			if format == "stl" { // 40-character rows
+			switch format {
+			case "stl": // 40-character rows
 				w = Wrap(timeline(cs), WrapOptions{MaxLineChars: 40, Measure: stlWidth})
+			case "srt", "ttml": // the speaker's name begins their turn
+				w = Wrap(timeline(cs), WrapOptions{LabelSpeakers: true})
 			}
 			checkRoundTrip(t, format, cs, w)
 		})
@@ -191,7 +194,7 @@ func TestEmpty(t *testing.T) {
 						t.Errorf("not an empty STL GSI block: %q", out)
 					}
 				case "json":
-					if out != "[]\n" {
+					if out != "{\n\"sessions\": [],\n\"captions\": []\n}\n" {
 						t.Errorf("json %q", out)
 					}
 				case "txt", "srt":
@@ -224,25 +227,33 @@ func TestTextAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	paras := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n\n")
-	if len(paras) != 4 || paras[0] != "Good morning, everyone." || paras[3] != cs[4].Text {
+	if len(paras) != 4 || paras[0] != "Ada: Good morning, everyone." || paras[3] != cs[4].Text {
 		t.Errorf("txt paragraphs %q", paras)
 	}
 	b.Reset()
-	if err := Write(&b, "json", cs, Options{}); err != nil {
+	sessions := []Session{{ID: "s1", StartMS: 0}, {ID: "s2", StartMS: 15000}}
+	if err := Write(&b, "json", cs, Options{Sessions: sessions}); err != nil {
 		t.Fatal(err)
 	}
-	var got []struct {
-		ID      string `json:"id"`
-		Seq     int64  `json:"seq"`
-		StartMS int64  `json:"start_ms"`
-		EndMS   int64  `json:"end_ms"`
-		Text    string `json:"text"`
-		Lang    string `json:"lang"`
-		Speaker string `json:"speaker"`
+	var doc struct {
+		Sessions []Session `json:"sessions"`
+		Captions []struct {
+			ID      string `json:"id"`
+			Seq     int64  `json:"seq"`
+			StartMS int64  `json:"start_ms"`
+			EndMS   int64  `json:"end_ms"`
+			Text    string `json:"text"`
+			Lang    string `json:"lang"`
+			Speaker string `json:"speaker"`
+		} `json:"captions"`
 	}
-	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("json: %v\n%s", err, b.Bytes())
 	}
+	if fmt.Sprint(doc.Sessions) != fmt.Sprint(sessions) {
+		t.Errorf("json sessions %+v, want %+v", doc.Sessions, sessions)
+	}
+	got := doc.Captions
 	if len(got) != 4 {
 		t.Fatalf("%d captions in json, want 4 finals", len(got))
 	}

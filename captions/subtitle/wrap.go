@@ -20,6 +20,10 @@ type WrapOptions struct {
 	// width of "a b" is width(a) + width(" ") + width(b). (STL measures encoded bytes: its
 	// text field is a fixed 112 bytes and an accented letter takes two.)
 	Measure func(string) int
+	// LabelSpeakers begins each speaker's turn (the first final, and every final whose
+	// speaker differs from the one before) with "Name:", for formats with no other place for
+	// a speaker. The label is wrapped as part of the text, so lines still fit.
+	LabelSpeakers bool
 }
 
 // DefaultWrap is broadcast practice for subtitles.
@@ -45,18 +49,20 @@ func (o WrapOptions) withDefaults() WrapOptions {
 	if o.MaxCPS > 0 {
 		d.MaxCPS = o.MaxCPS
 	}
-	d.Measure = o.Measure
+	d.Measure, d.LabelSpeakers = o.Measure, o.LabelSpeakers
 	if d.Measure == nil {
 		d.Measure = utf8.RuneCountInString
 	}
 	return d
 }
 
-// Cue is one subtitle on screen: up to MaxLines lines shown from StartMS to EndMS.
+// Cue is one subtitle on screen: up to MaxLines lines shown from StartMS to EndMS. A cue holds
+// the words of one final, so of one speaker.
 type Cue struct {
 	StartMS, EndMS int64
 	Lines          []string
-	Final          int // index, in the input, of the final the cue comes from
+	Final          int    // index, in the input, of the final the cue comes from
+	Speaker        string // the final's speaker, cleaned; "" when unknown
 }
 
 // Wrap re-cuts finals into subtitle cues. Finals must be in time order (see timeline);
@@ -81,21 +87,28 @@ func Wrap(finals []captions.Caption, opts WrapOptions) []Cue {
 		}
 		return maxTimeMS
 	}
+	prevSpeaker := ""
 	for i, c := range finals {
 		if !c.Final {
 			continue
 		}
-		words := splitLongWords(strings.Fields(c.Text), o)
+		words := strings.Fields(c.Text)
 		if len(words) == 0 {
 			continue
 		}
+		speaker := cleanText(c.Speaker)
+		if o.LabelSpeakers && speaker != "" && speaker != prevSpeaker {
+			words = append(strings.Fields(speaker+":"), words...)
+		}
+		prevSpeaker = speaker
+		words = splitLongWords(words, o)
 		start := c.StartMS
 		spoken := max(c.EndMS-start, 0)
 		chunks := chunkWords(words, spoken, o)
 		durs := allocate(chunks, spoken, max(next(i)-start, 0), o)
 		t := start
 		for k, ch := range chunks {
-			out = append(out, Cue{StartMS: t, EndMS: t + durs[k], Lines: breakLines(ch, o), Final: i})
+			out = append(out, Cue{StartMS: t, EndMS: t + durs[k], Lines: breakLines(ch, o), Final: i, Speaker: speaker})
 			t += durs[k]
 		}
 	}

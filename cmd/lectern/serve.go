@@ -189,6 +189,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 		lc.Pool, deps.EngineName = a.pool, eng.Name()
+		deps.SpokenLanguages = transcribe.Languages(eng)
 		log.Info("live captions on", "engine", eng.Name(), "region", eng.Region())
 	}
 	translators, err := newTranslators(cfg, log)

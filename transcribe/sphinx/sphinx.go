@@ -63,6 +63,9 @@ func (e *Engine) Name() string     { return "sphinx" }
 func (e *Engine) Region() string   { return e.cfg.Region }
 func (e *Engine) Punctuates() bool { return false }
 
+// Languages: the stock model is en-us.
+func (e *Engine) Languages() []string { return []string{"en"} }
+
 // Transcribe decodes pcm (16 kHz mono) as one utterance. The decode itself runs in C and
 // is not interrupted by ctx; ctx bounds the wait for a free decoder.
 func (e *Engine) Transcribe(ctx context.Context, pcm []float32, opts transcribe.Options) (transcribe.Result, error) {

@@ -23,6 +23,9 @@ func (e *Engine) Region() string   { return "local" }
 func (e *Engine) Punctuates() bool { return false }
 func (e *Engine) Close() error     { return nil }
 
+// Languages: the stock model is en-us.
+func (e *Engine) Languages() []string { return []string{"en"} }
+
 func (e *Engine) Transcribe(ctx context.Context, pcm []float32, opts transcribe.Options) (transcribe.Result, error) {
 	return transcribe.Result{}, ErrNotCompiled
 }
