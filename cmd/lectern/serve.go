@@ -87,6 +87,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.MustRegister(store.Collector())
 	bc, err := broadcast.New(broadcast.Config{
 		ViewerQueue:     cfg.ViewerQueue,
 		PLIInterval:     cfg.PLIInterval,
