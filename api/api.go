@@ -168,6 +168,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// Shed, not failed: the client should come back shortly.
 		status, msg = http.StatusServiceUnavailable, "server busy, retry shortly"
 		c.Response().Header().Set("Retry-After", "1")
+	case errors.Is(err, models.ErrStorage):
+		// A full disk: the operator must act; /healthz and /api/status say so.
+		status, msg = http.StatusServiceUnavailable, "storage unavailable, retry later"
+		c.Response().Header().Set("Retry-After", "30")
+		s.Logger.Error("request failed on storage", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	default:
 		s.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

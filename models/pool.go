@@ -26,6 +26,10 @@ const (
 // may succeed; nothing was changed.
 var ErrBusy = errors.New("store busy")
 
+// ErrStorage is returned when the disk refused a write (full, I/O error, read-only). Nothing
+// was changed; the store is degraded until a write succeeds again (see Health).
+var ErrStorage = errors.New("storage unavailable")
+
 // pool is the store's bounded connection pool. Every statement first takes a connection
 // with a bounded wait, so overload becomes ErrBusy instead of an unbounded queue or a
 // descriptor leak. Its methods mirror *sql.DB's so the queries read the same.
@@ -174,6 +178,7 @@ func (h *health) observe(err error) error {
 		}
 		h.err = err.Error()
 		h.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrStorage, err)
 	case c == sqliteBusy || c == sqliteLocked:
 		h.busy.Add(1)
 		return busyErr(err)
