@@ -63,6 +63,7 @@ func defaultConfig() Config {
 		Engine:          "sphinx",
 		CaptionFinals:   "accurate",
 		Translators:     "apertium",
+		Auth:            AuthConfig{AuditRetentionDays: 365},
 	}
 }
 
