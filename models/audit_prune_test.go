@@ -11,7 +11,7 @@ func TestPruneAudit(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
 	cut := time.Unix(1_800_000_000, 0)
-	old := pruneBatch + 7 // more than one batch
+	old := pruneBatch + 7             // more than one batch
 	tx, err := s.db.BeginTx(ctx, nil) // one transaction: thousands of commits are slow
 	if err != nil {
 		t.Fatal(err)
