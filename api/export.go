@@ -31,7 +31,7 @@ func (s *Server) transcript(c echo.Context) error {
 	if err := s.allow(c, w, auth.ActExport); err != nil {
 		return err
 	}
-	lang, err := captionLang(c, w)
+	lang, err := s.captionLang(c, w)
 	if err != nil {
 		return err
 	}
