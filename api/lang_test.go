@@ -50,7 +50,14 @@ func newStageServer(t *testing.T) (*testServer, *prometheus.Registry) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(New(Deps{Store: store, Broadcast: bc, Live: lm, Gatherer: reg, Logger: quietLogger()}))
-	t.Cleanup(func() { lm.Close(); srv.Close(); st.Close(); ap.Close(); bc.Close(); store.Close() })
+	t.Cleanup(func() {
+		lm.Close()
+		srv.Close()
+		st.Close()
+		ap.Close()
+		bc.Close()
+		store.Close()
+	})
 	return &testServer{Server: srv, store: store, live: lm, webinar: w}, reg
 }
 
