@@ -17,10 +17,10 @@ type Room struct {
 	id      string
 	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
+	unsaved *unsaved // finals the store refused, retried in the background
 	tap     *transcribe.Live
 	untap   func()
 	speaker atomic.Pointer[string]
-	unsaved *unsaved // finals the store refused, retried in the background
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {

@@ -57,13 +57,13 @@ func defaultConfig() Config {
 		Addr:            ":8080",
 		Data:            "./lectern-data",
 		LogLevel:        "info",
+		Auth:            AuthConfig{AuditRetentionDays: 365},
 		ViewerQueue:     1024,
 		PLIInterval:     500 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
 		Engine:          "sphinx",
 		CaptionFinals:   "accurate",
 		Translators:     "apertium",
-		Auth:            AuthConfig{AuditRetentionDays: 365},
 	}
 }
 
