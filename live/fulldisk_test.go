@@ -54,6 +54,9 @@ func TestFullDiskFinalsShownAndStoredLater(t *testing.T) {
 		return c
 	}
 
+	// The session's first caption, a partial, arrives while the disk has room.
+	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Start: time.Second, End: 1500 * time.Millisecond, Text: "Written"})
+	next(t, sub)
 	free := tinyfs.Fill(t, dir)
 	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Final: true, Start: time.Second, End: 2 * time.Second, Text: "Written on a full disk."})
 	shown := decode(next(t, sub))

@@ -88,6 +88,9 @@ func TestUnstorableFinalIsShownUnsaved(t *testing.T) {
 	r, store := newTestRoom(t)
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
+	// The session's first caption, a partial, arrives while the store works.
+	r.onEvent(transcribe.Event{ID: "s-2", Session: "s", End: 500 * time.Millisecond, Text: "Lost"})
+	next(t, sub)
 	store.Close()
 	r.onEvent(transcribe.Event{ID: "s-2", Session: "s", Final: true, End: time.Second, Text: "Lost words."})
 	f := next(t, sub)
