@@ -88,7 +88,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 func (s *Server) routes() {
 	e := s.echo
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/healthz", s.healthz)
 	e.GET("/api/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openAPI) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})))
 
@@ -177,6 +177,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, models.ErrNotFound):
 		status, msg = http.StatusNotFound, "not found"
+	case errors.Is(err, models.ErrBusy):
+		// Shed, not failed: the client should come back shortly.
+		status, msg = http.StatusServiceUnavailable, "server busy, retry shortly"
+		c.Response().Header().Set("Retry-After", "1")
+	case errors.Is(err, models.ErrStorage):
+		// A full disk: the operator must act; /healthz and /api/status say so.
+		status, msg = http.StatusServiceUnavailable, "storage unavailable, retry later"
+		c.Response().Header().Set("Retry-After", "30")
+		s.Logger.Error("request failed on storage", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	default:
 		s.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

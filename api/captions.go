@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,14 +24,21 @@ const (
 
 var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
 
-// captionLang is the ?lang= of a caption or transcript request: the spoken language by default.
-func captionLang(c echo.Context, w models.Webinar) (string, error) {
+// captionLang is the ?lang= of a caption or transcript request: the spoken language by
+// default, else one the translators can produce for this webinar (see languages). Anything
+// else is refused: a reader's language becomes a metric label and a translation job, so
+// anonymous input must not be able to invent languages.
+func (s *Server) captionLang(c echo.Context, w models.Webinar) (string, error) {
 	lang := c.QueryParam("lang")
-	if lang == "" {
+	if lang == "" || lang == w.Language {
 		return w.Language, nil
 	}
 	if !langTag.MatchString(lang) {
 		return "", echo.NewHTTPError(http.StatusBadRequest, "lang must be a language tag like es or pt-BR")
+	}
+	st := s.Live.Stage()
+	if st == nil || !slices.Contains(st.WebinarLanguages(w.ID, w.Language), lang) {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "captions are not available in "+lang+": GET /api/webinars/"+w.ID+"/languages lists them")
 	}
 	return lang, nil
 }
@@ -60,7 +68,7 @@ func (s *Server) captionStream(c echo.Context) error {
 	if err := s.allow(c, w, auth.ActView); err != nil {
 		return err
 	}
-	lang, err := captionLang(c, w)
+	lang, err := s.captionLang(c, w)
 	if err != nil {
 		return err
 	}

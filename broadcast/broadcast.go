@@ -77,6 +77,7 @@ type Server struct {
 	viewerAPI      *webrtc.API
 	pcConfig       webrtc.Configuration // one DTLS certificate for every session
 	gatherDeadline time.Duration
+	candidates     candidatePolicy // which remote ICE candidates an offer may bring
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -107,7 +108,8 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 	}
 	return &Server{cfg: cfg, log: cfg.Logger, m: m, presenterAPI: papi, viewerAPI: vapi,
 		pcConfig:       webrtc.Configuration{Certificates: []webrtc.Certificate{*cert}},
-		gatherDeadline: 5 * time.Second, rooms: map[string]*room{}}, nil
+		gatherDeadline: 5 * time.Second, rooms: map[string]*room{},
+		candidates: candidatePolicy{loopback: cfg.IncludeLoopback, own: serverAddrs(cfg.NAT1To1IPs)}}, nil
 }
 
 // goFunc runs f on a goroutine the server waits for in Close; false after Close.
@@ -140,7 +142,7 @@ func (s *Server) room(name string, create bool) *room {
 // room's current presenter, if any (a reconnect with the same key); viewers stay
 // attached and see one continuous stream.
 func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, error) {
-	info, err := parseOffer(offer, true)
+	info, err := parseOffer(offer, true, s.candidates)
 	if err != nil {
 		s.m.badOffers.Inc()
 		return Session{}, err
@@ -156,7 +158,7 @@ func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, 
 	p := &presenter{id: newID(), room: r, s: s, pc: pc, roles: map[*webrtc.RTPReceiver]trackRole{},
 		ready: make(chan struct{}), done: make(chan struct{})}
 	pc.OnTrack(p.onTrack)
-	answer, err := s.negotiate(ctx, pc, offer, func() error {
+	answer, err := s.negotiate(ctx, pc, info.offer, func() error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		assignRoles(pc, info, p.roles)
@@ -229,7 +231,7 @@ func assignRoles(pc *webrtc.PeerConnection, info offerInfo, roles map[*webrtc.RT
 
 // Subscribe starts a viewer session for room from a WHEP offer.
 func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session, error) {
-	info, err := parseOffer(offer, false)
+	info, err := parseOffer(offer, false, s.candidates)
 	if err != nil {
 		s.m.badOffers.Inc()
 		return Session{}, err
@@ -268,7 +270,7 @@ func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session
 		}
 	})
 	var senders [numRoles]*webrtc.RTPSender
-	answer, err := s.negotiate(ctx, pc, offer, func() error {
+	answer, err := s.negotiate(ctx, pc, info.offer, func() error {
 		for role, c := range want {
 			if c == nil {
 				continue

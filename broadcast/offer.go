@@ -3,6 +3,9 @@ package broadcast
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/pion/sdp/v3"
@@ -11,8 +14,16 @@ import (
 // maxOfferBytes bounds the work done on an offer; the api also limits bodies to 64 KiB.
 const maxOfferBytes = 64 << 10
 
+// maxOfferCandidates bounds the remote ICE candidates taken from one offer. Each one costs
+// connectivity checks from the server: a browser offers a handful, and an offer with
+// hundreds would aim the server's STUN checks at as many ports anywhere.
+const maxOfferCandidates = 20
+
 // offerInfo is what a cheap look at an offer tells us before any PeerConnection exists.
 type offerInfo struct {
+	offer        string          // the offer to apply: the input, less the refused candidates
+	candidates   int             // ICE candidates kept
+	dropped      int             // ICE candidates refused (see candidatePolicy)
 	lines        []offerLine     // usable audio/video m-lines, in order
 	audio, video int             // usable m-lines of each kind
 	videoCodecs  map[string]bool // lower-case codec names offered on video lines ("vp8", "h264")
@@ -29,8 +40,9 @@ type offerLine struct {
 // parseOffer validates an offer with pion/sdp alone, so a malformed or hostile
 // offer is refused without creating a PeerConnection, socket or goroutine.
 // publish selects the direction the remote must use: sendonly/sendrecv for a
-// presenter, recvonly/sendrecv for a viewer.
-func parseOffer(offer string, publish bool) (offerInfo, error) {
+// presenter, recvonly/sendrecv for a viewer. Candidates the policy refuses, and those
+// beyond maxOfferCandidates, are removed from the offer to apply (info.offer).
+func parseOffer(offer string, publish bool, policy candidatePolicy) (offerInfo, error) {
 	info := offerInfo{videoCodecs: map[string]bool{}}
 	if len(offer) > maxOfferBytes {
 		return info, fmt.Errorf("%w: offer larger than %d bytes", ErrBadOffer, maxOfferBytes)
@@ -96,6 +108,9 @@ func parseOffer(offer string, publish bool) (offerInfo, error) {
 	if info.audio+info.video == 0 {
 		return info, fmt.Errorf("%w: no usable audio or video m-line", ErrBadOffer)
 	}
+	if err := info.filterCandidates(&d, offer, policy); err != nil {
+		return info, err
+	}
 	if info.audio > 0 && !info.opus {
 		return info, fmt.Errorf("%w: audio offered without Opus", ErrBadOffer)
 	}
@@ -103,6 +118,100 @@ func parseOffer(offer string, publish bool) (offerInfo, error) {
 		return info, fmt.Errorf("%w: video offered without VP8, H264, VP9 or AV1", ErrBadOffer)
 	}
 	return info, nil
+}
+
+// candidatePolicy says which remote ICE candidates the server's agent may send checks to.
+type candidatePolicy struct {
+	loopback bool                // loopback addresses allowed (tests and local benches)
+	own      func() []netip.Addr // the server's own addresses, refused; nil: none known
+}
+
+// serverAddrs are the addresses of this host's interfaces plus the advertised NAT addresses.
+func serverAddrs(nat []string) func() []netip.Addr {
+	return func() []netip.Addr {
+		var out []netip.Addr
+		addrs, _ := net.InterfaceAddrs() // none known on error: the other rules still apply
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				out = append(out, p.Addr().Unmap())
+			}
+		}
+		for _, ip := range nat {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				out = append(out, a.Unmap())
+			}
+		}
+		return out
+	}
+}
+
+// filterCandidates keeps, in order, at most maxOfferCandidates candidates the policy allows
+// and sets info.offer to the offer without the others.
+func (info *offerInfo) filterCandidates(d *sdp.SessionDescription, offer string, policy candidatePolicy) error {
+	var own []netip.Addr
+	if policy.own != nil {
+		own = policy.own()
+	}
+	keep := func(attrs []sdp.Attribute) []sdp.Attribute {
+		out := attrs[:0]
+		for _, a := range attrs {
+			if a.Key == "candidate" {
+				if info.candidates >= maxOfferCandidates || !policy.allows(a.Value, own) {
+					info.dropped++
+					continue
+				}
+				info.candidates++
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	d.Attributes = keep(d.Attributes)
+	for _, m := range d.MediaDescriptions {
+		m.Attributes = keep(m.Attributes)
+	}
+	info.offer = offer
+	if info.dropped == 0 {
+		return nil
+	}
+	b, err := d.Marshal()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	info.offer = string(b)
+	return nil
+}
+
+// allows says whether the server may check a candidate ("foundation component transport
+// priority address port typ type ..."): UDP, an IP literal (the server resolves no names;
+// mDNS .local names are ignored by its agent anyway) and a real port, never the
+// unspecified, multicast or broadcast address, the server itself or, unless enabled,
+// loopback.
+func (p candidatePolicy) allows(value string, own []netip.Addr) bool {
+	f := strings.Fields(value)
+	if len(f) < 8 || !strings.EqualFold(f[2], "udp") {
+		return false
+	}
+	addr, err := netip.ParseAddr(f[4])
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap().WithZone("")
+	if port, err := strconv.Atoi(f[5]); err != nil || port < 1 || port > 65535 {
+		return false
+	}
+	switch {
+	case addr.IsUnspecified(), addr.IsMulticast(), addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return false
+	case addr.IsLoopback():
+		return p.loopback
+	}
+	for _, a := range own {
+		if a.WithZone("") == addr {
+			return false
+		}
+	}
+	return true
 }
 
 func direction(attrs []sdp.Attribute) string {

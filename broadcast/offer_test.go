@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"errors"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ a=rtpmap:96 VP8/90000
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
 func TestParseOffer(t *testing.T) {
-	info, err := parseOffer(crlf(testOffer), true)
+	info, err := parseOffer(crlf(testOffer), true, candidatePolicy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +61,14 @@ func TestParseOffer(t *testing.T) {
 		"rejected m-lines": strings.ReplaceAll(crlf(testOffer), " 9 UDP", " 0 UDP"),
 	}
 	for name, offer := range bad {
-		if _, err := parseOffer(offer, true); !errors.Is(err, ErrBadOffer) {
+		if _, err := parseOffer(offer, true, candidatePolicy{}); !errors.Is(err, ErrBadOffer) {
 			t.Errorf("%s: err = %v, want ErrBadOffer", name, err)
 		}
 	}
-	if _, err := parseOffer(crlf(testOffer), false); !errors.Is(err, ErrBadOffer) {
+	if _, err := parseOffer(crlf(testOffer), false, candidatePolicy{}); !errors.Is(err, ErrBadOffer) {
 		t.Error("a sendonly offer was accepted for viewing")
 	}
-	if _, err := parseOffer(strings.ReplaceAll(crlf(testOffer), "sendonly", "recvonly"), false); err != nil {
+	if _, err := parseOffer(strings.ReplaceAll(crlf(testOffer), "sendonly", "recvonly"), false, candidatePolicy{}); err != nil {
 		t.Errorf("recvonly viewer offer refused: %v", err)
 	}
 }
@@ -102,9 +103,12 @@ func FuzzOffer(f *testing.F) {
 	f.Add(strings.ReplaceAll(crlf(testOffer), "sendonly", "recvonly"))
 	f.Add("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n")
 	f.Add("")
+	f.Add(withCandidates(crlf(testOffer), 30, "198.51.100.7"))
+	f.Add(withCandidates(crlf(testOffer), 3, "127.0.0.1", "192.0.2.1", "224.0.0.251", "::", "host.example", "[::1]"))
+	policy := candidatePolicy{own: func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("192.0.2.1")} }}
 	f.Fuzz(func(t *testing.T, offer string) {
 		for _, publish := range []bool{true, false} {
-			info, err := parseOffer(offer, publish)
+			info, err := parseOffer(offer, publish, policy)
 			if err != nil {
 				if !errors.Is(err, ErrBadOffer) {
 					t.Fatalf("error %v does not wrap ErrBadOffer", err)
@@ -113,6 +117,12 @@ func FuzzOffer(f *testing.F) {
 			}
 			if info.audio+info.video == 0 || len(info.lines) != info.audio+info.video {
 				t.Fatalf("accepted offer with info %+v", info)
+			}
+			// The offer applied holds only the candidates kept, and keeps them all.
+			again, err := parseOffer(info.offer, publish, policy)
+			if err != nil || info.candidates > maxOfferCandidates || again.candidates != info.candidates || again.dropped != 0 {
+				t.Fatalf("kept %d candidates (dropped %d); the rewritten offer gives %+v, %v",
+					info.candidates, info.dropped, again, err)
 			}
 		}
 	})

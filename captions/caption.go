@@ -21,4 +21,7 @@ type Caption struct {
 	Status string `json:"status,omitempty"`
 	// Pivot names the language a translation went through, when it was not direct.
 	Pivot string `json:"pivot,omitempty"`
+	// Unsaved marks a final the store could not take yet (a full disk): shown now, stored
+	// later with the same ID and Seq, when the same final is sent again without the mark.
+	Unsaved bool `json:"unsaved,omitempty"`
 }

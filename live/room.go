@@ -17,6 +17,7 @@ type Room struct {
 	id      string
 	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
+	unsaved *unsaved // finals the store refused, retried in the background
 	tap     *transcribe.Live
 	untap   func()
 	speaker atomic.Pointer[string]
@@ -28,6 +29,7 @@ func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}}
 	r.webinar.Store(&w)
 	r.speaker.Store(new(string))
+	r.unsaved = newUnsaved(m.cfg.Store.SaveSegment, r.onSaved, m.log)
 	r.hub = captions.NewHub(captions.HubConfig{
 		Webinar: w.ID, StartSeq: startSeq, Metrics: m.cfg.Metrics, Logger: m.log,
 		OnDemand: r.demand,
@@ -59,8 +61,9 @@ func (r *Room) demand(lang string, readers int) {
 }
 
 // onEvent receives the transcriber's events, one at a time. A final is stored before anyone
-// sees it; if it cannot be stored it is not shown, so the transcript never misses a caption
-// that reached a viewer.
+// sees it, so the transcript never misses a caption that reached a viewer; if the store
+// refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
+// background once the store takes writes again.
 func (r *Room) onEvent(ev transcribe.Event) {
 	offset, placeErr := r.sessionStart(ev)
 	if placeErr != nil {
@@ -81,12 +84,11 @@ func (r *Room) onEvent(ev transcribe.Event) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := r.m.cfg.Store.SaveSegment(ctx, models.Segment{
-		Caption: c, Webinar: r.id, Session: ev.Session, Engine: ev.Engine, Failed: ev.Failed,
-	})
-	if err != nil {
-		r.m.log.Error("final caption not stored, not shown", "webinar", r.id, "id", c.ID, "err", err)
-		return
+	seg := models.Segment{Caption: c, Webinar: r.id, Session: ev.Session, Engine: ev.Engine, Failed: ev.Failed}
+	if err := r.m.cfg.Store.SaveSegment(ctx, seg); err != nil {
+		r.m.log.Error("final caption not stored: shown unsaved, retrying", "webinar", r.id, "id", c.ID, "err", err)
+		r.unsaved.add(seg)
+		c.Unsaved = true
 	}
 	if ev.Failed {
 		r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
@@ -101,6 +103,13 @@ func (r *Room) onEvent(ev transcribe.Event) {
 	}
 }
 
+// onSaved tells viewers that a final shown unsaved is now in the transcript.
+func (r *Room) onSaved(seg models.Segment) {
+	if !seg.Failed {
+		r.hub.Publish(seg.Caption)
+	}
+}
+
 func (r *Room) close() {
 	if r.untap != nil {
 		r.untap()
@@ -108,5 +117,6 @@ func (r *Room) close() {
 	if r.tap != nil {
 		r.tap.Close()
 	}
+	r.unsaved.close()
 	r.hub.Close()
 }

@@ -101,3 +101,27 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 	}
 	return out, rows.Err()
 }
+
+// pruneBatch bounds one DELETE, so pruning a large log never holds the write lock long.
+const pruneBatch = 5000
+
+// PruneAudit deletes events older than before, in batches, and says how many went. The
+// housekeeping loop calls it with the configured retention.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
+			(SELECT id FROM audit_log WHERE at < ? LIMIT ?)`, before.Unix(), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune audit log: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune audit log: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}

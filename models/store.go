@@ -25,7 +25,7 @@ var migrations embed.FS
 
 // Store is the SQLite database in the data directory.
 type Store struct {
-	db *sql.DB
+	db *pool
 }
 
 // DBFile is the database's file name inside the data directory.
@@ -33,7 +33,8 @@ const DBFile = "lectern.db"
 
 // Open opens (creating if needed) the store in dir and applies pending migrations.
 // Several processes may open the same directory at once (the server and the admin CLI):
-// WAL mode and a busy timeout let them take turns instead of failing.
+// WAL mode and a busy timeout let them take turns instead of failing. At most MaxConns
+// connections are open (see pool).
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -44,7 +45,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: newPool(db)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -153,7 +153,7 @@ func NewStage(cfg StageConfig) (*Stage, error) {
 	s := &Stage{
 		cfg: cfg, log: cfg.Logger.With("component", "translate"), m: m,
 		cache:    newCache(cfg.CacheSize),
-		demand:   newDemand(func(l string, d float64) { m.demand.WithLabelValues(l).Add(d) }),
+		demand:   newDemand(demandGauge(m.demand)),
 		backoff:  backoff{base: cfg.Backoff, max: cfg.MaxBackoff, quota: cfg.QuotaBackoff},
 		partials: map[string]*partialState{},
 	}
@@ -247,6 +247,23 @@ func (s *Stage) Submit(webinarID string, final captions.Caption) {
 		if last := s.lastLog.Load(); now-last > int64(10*time.Second) && s.lastLog.CompareAndSwap(last, now) {
 			s.log.Warn("translation queue full, finals published untranslated", "webinar", webinarID, "langs", langs)
 		}
+	}
+}
+
+// demandGauge moves the languages-in-demand gauge and deletes a language's series once no
+// webinar wants it, so the series are the languages read now, not every code ever asked
+// for. demand calls it under its lock.
+func demandGauge(g *prometheus.GaugeVec) func(lang string, delta float64) {
+	webinars := map[string]float64{}
+	return func(lang string, delta float64) {
+		n := webinars[lang] + delta
+		if n <= 0 {
+			delete(webinars, lang)
+			g.DeleteLabelValues(lang)
+			return
+		}
+		webinars[lang] = n
+		g.WithLabelValues(lang).Set(n)
 	}
 }
 

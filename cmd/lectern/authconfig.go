@@ -23,6 +23,8 @@ type AuthConfig struct {
 	SSOOnly          bool
 	TrustProxy       bool
 	StaleDays        int // disable accounts unused this many days (0 = never)
+	// AuditRetentionDays: audit events older than this are deleted daily (0 = kept forever).
+	AuditRetentionDays int
 }
 
 func bindAuthFlags(fs *flag.FlagSet, c *AuthConfig) {
@@ -35,6 +37,7 @@ func bindAuthFlags(fs *flag.FlagSet, c *AuthConfig) {
 	fs.BoolVar(&c.SSOOnly, "sso-only", c.SSOOnly, "only admins may sign in with a password; everyone else uses SSO")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-For/-Proto from a reverse proxy")
 	fs.IntVar(&c.StaleDays, "disable-stale-after", c.StaleDays, "disable accounts unused for this many days (0 = never)")
+	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", c.AuditRetentionDays, "delete audit log events older than this many days (0 = keep forever)")
 }
 
 // wireAuth fills the API's account dependencies: the server secret from the data directory,
@@ -61,10 +64,11 @@ func wireAuth(ctx context.Context, cfg Config, store *models.Store, deps *api.De
 	return nil
 }
 
-// startHousekeeping sweeps expired and revoked sign-in sessions hourly and, when
-// staleAfter > 0, disables accounts unused that long (at start, then daily). stop ends it and
-// waits, so the store is never closed under it.
-func startHousekeeping(store *models.Store, staleAfter time.Duration, log *slog.Logger) (stop func()) {
+// startHousekeeping sweeps expired and revoked sign-in sessions hourly and, at start, then
+// daily: disables accounts unused staleAfter (when > 0) and deletes audit events older than
+// auditRetention (when > 0), so the log cannot grow without bound. stop ends it and waits,
+// so the store is never closed under it.
+func startHousekeeping(store *models.Store, staleAfter, auditRetention time.Duration, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -83,6 +87,9 @@ func startHousekeeping(store *models.Store, staleAfter time.Duration, log *slog.
 					log.Info("disabled stale accounts", "count", len(ids))
 				}
 			}
+			if auditRetention > 0 && hour%24 == 0 {
+				pruneAudit(ctx, store, auditRetention, log)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -92,3 +99,16 @@ func startHousekeeping(store *models.Store, staleAfter time.Duration, log *slog.
 	}()
 	return func() { cancel(); <-done }
 }
+
+// pruneAudit deletes the audit events older than retention.
+func pruneAudit(ctx context.Context, store *models.Store, retention time.Duration, log *slog.Logger) {
+	n, err := store.PruneAudit(ctx, time.Now().Add(-retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Error("pruning the audit log", "err", err)
+	case n > 0:
+		log.Info("pruned the audit log", "deleted", n, "retention_days", int(retention.Hours()/24))
+	}
+}
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -66,6 +66,7 @@ func defaultConfig() Config {
 		Addr:            ":8080",
 		Data:            "./lectern-data",
 		LogLevel:        "info",
+		Auth:            AuthConfig{AuditRetentionDays: 365},
 		ViewerQueue:     1024,
 		PLIInterval:     500 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,

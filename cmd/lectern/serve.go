@@ -154,6 +154,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.MustRegister(store.Collector())
 	bc, err := broadcast.New(broadcast.Config{
 		ViewerQueue:     cfg.ViewerQueue,
 		PLIInterval:     cfg.PLIInterval,
@@ -214,7 +215,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	a.stopHousekeeping = startHousekeeping(store, time.Duration(cfg.Auth.StaleDays)*24*time.Hour, log)
+	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), log)
 	a.api = api.New(deps)
 	return a, nil
 }

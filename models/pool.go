@@ -1,0 +1,205 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// MaxConns bounds the store's SQLite connections, and with them its open files: each
+	// connection holds the database and its WAL open. SQLite runs one writer at a time
+	// anyway (the others wait on busy_timeout), and WAL readers need no more than a few on
+	// a small machine; unbounded, a burst of requests opened thousands and ran out of files.
+	MaxConns = 8
+	// ConnWait is how long a query may queue for a free connection before the store sheds
+	// it with ErrBusy (the API answers 503 with Retry-After).
+	ConnWait = 3 * time.Second
+)
+
+// ErrBusy is returned when the store cannot take more work right now: no connection freed
+// within ConnWait, or SQLite's write lock stayed taken past its busy timeout. Retrying later
+// may succeed; nothing was changed.
+var ErrBusy = errors.New("store busy")
+
+// ErrStorage is returned when the disk refused a write (full, I/O error, read-only). Nothing
+// was changed; the store is degraded until a write succeeds again (see Health).
+var ErrStorage = errors.New("storage unavailable")
+
+// pool is the store's bounded connection pool. Every statement first takes a connection
+// with a bounded wait, so overload becomes ErrBusy instead of an unbounded queue or a
+// descriptor leak. Its methods mirror *sql.DB's so the queries read the same.
+type pool struct {
+	db     *sql.DB
+	wait   time.Duration
+	health health
+}
+
+func newPool(db *sql.DB) *pool {
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns) // kept open: closing and reopening churns descriptors
+	return &pool{db: db, wait: ConnWait}
+}
+
+// conn takes a connection, waiting at most p.wait. The caller closes it.
+func (p *pool) conn(ctx context.Context) (*sql.Conn, error) {
+	wctx, cancel := context.WithTimeout(ctx, p.wait)
+	defer cancel()
+	c, err := p.db.Conn(wctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		p.health.busy.Add(1)
+		return nil, fmt.Errorf("%w: no database connection free within %s", ErrBusy, p.wait)
+	}
+	return c, err
+}
+
+// release returns c to the pool once the rows, row or transaction using it are done:
+// sql.Conn.Close waits for them, so it runs on its own goroutine.
+func release(c *sql.Conn) { go c.Close() }
+
+// ExecContext runs a statement; its outcome tells the store's health whether storage works.
+func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c, err := p.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	res, err := c.ExecContext(ctx, query, args...)
+	return res, p.health.observe(err)
+}
+
+// QueryContext runs a query; the connection returns to the pool when the rows are closed.
+func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c, err := p.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.QueryContext(ctx, query, args...)
+	release(c)
+	return rows, busyErr(err)
+}
+
+// row is a *sql.Row that may carry ErrBusy instead (sql.Row cannot be built with an error).
+type row struct {
+	r   *sql.Row
+	c   *sql.Conn
+	err error
+}
+
+// Scan reads the row and returns its connection to the pool.
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.c.Close()
+	return busyErr(r.r.Scan(dest...))
+}
+
+// QueryRowContext runs a query for one row; call Scan on the result, always.
+func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *row {
+	c, err := p.conn(ctx)
+	if err != nil {
+		return &row{err: err}
+	}
+	return &row{r: c.QueryRowContext(ctx, query, args...), c: c}
+}
+
+// BeginTx starts a transaction; its connection returns to the pool when it ends.
+func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	c, err := p.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.BeginTx(ctx, opts)
+	if err != nil {
+		c.Close()
+		return nil, p.health.observe(err)
+	}
+	release(c)
+	return tx, nil
+}
+
+// Close closes every connection.
+func (p *pool) Close() error { return p.db.Close() }
+
+// SQLite result codes (primary, the low byte of the extended code) that matter here.
+const (
+	sqliteBusy     = 5
+	sqliteLocked   = 6
+	sqliteReadOnly = 8
+	sqliteIOErr    = 10
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+)
+
+func sqliteCode(err error) int {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		return coded.Code() & 0xff
+	}
+	return 0
+}
+
+// busyErr marks a lock that stayed taken past busy_timeout as ErrBusy (a 503, not a 500).
+func busyErr(err error) error {
+	if c := sqliteCode(err); c == sqliteBusy || c == sqliteLocked {
+		return fmt.Errorf("%w: %w", ErrBusy, err)
+	}
+	return err
+}
+
+// health remembers whether the last write reached the disk. A full disk, an I/O error or a
+// read-only file makes the store degraded until a write succeeds again.
+type health struct {
+	writeErrors atomic.Uint64 // writes refused by storage
+	busy        atomic.Uint64 // statements shed with ErrBusy
+
+	mu    sync.Mutex
+	err   string // "" when healthy
+	since time.Time
+}
+
+// observe records a write's outcome and returns err, marked ErrBusy where it is one.
+func (h *health) observe(err error) error {
+	switch c := sqliteCode(err); {
+	case err == nil:
+		h.mu.Lock()
+		h.err = ""
+		h.mu.Unlock()
+	case c == sqliteFull || c == sqliteIOErr || c == sqliteReadOnly || c == sqliteCantOpen:
+		h.writeErrors.Add(1)
+		h.mu.Lock()
+		if h.err == "" {
+			h.since = time.Now()
+		}
+		h.err = err.Error()
+		h.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	case c == sqliteBusy || c == sqliteLocked:
+		h.busy.Add(1)
+		return busyErr(err)
+	}
+	return err
+}
+
+// StorageHealth says whether the store can write, for /healthz, /api/status and metrics.
+type StorageHealth struct {
+	OK          bool      `json:"ok"`
+	Error       string    `json:"error,omitempty"` // the last storage error while degraded
+	Since       time.Time `json:"since,omitzero"`  // when it became degraded
+	WriteErrors uint64    `json:"write_errors"`    // since start
+	Busy        uint64    `json:"busy"`            // statements shed since start
+}
+
+// Health reports whether the last write to the database succeeded.
+func (s *Store) Health() StorageHealth {
+	h := &s.db.health
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return StorageHealth{OK: h.err == "", Error: h.err, Since: h.since,
+		WriteErrors: h.writeErrors.Load(), Busy: h.busy.Load()}
+}
