@@ -31,31 +31,44 @@ type joinAnswer struct {
 	WatchURL string `json:"watch_url"`
 }
 
-// checkPasscode runs the passcode check behind its rate limit (per webinar and address):
-// 429 with Retry-After when limited, 401 when wrong.
+// checkPasscode runs the passcode check behind its rate limits: wrong passcodes per webinar
+// and address, and checks of any outcome per address. The attempt is reserved before hashing,
+// so concurrent guesses cannot all pass the check first. 429 with Retry-After when limited,
+// 401 when wrong.
 func (s *Server) checkPasscode(c echo.Context, a access, passcode string) error {
 	if !a.set.HasPasscode() {
 		return nil
 	}
-	key := a.w.ID + "|" + auth.IPKey(clientIP(c))
-	if ok, wait := s.auth.passcodes.Allow(key); !ok {
-		c.Response().Header().Set("Retry-After", auth.RetryAfter(wait))
-		return echo.NewHTTPError(http.StatusTooManyRequests, "too many wrong passcodes: try again later")
+	ip := auth.IPKey(clientIP(c))
+	res, wait := s.auth.passcodes.Reserve(a.w.ID + "|" + ip)
+	if res == nil {
+		return tooMany(c, wait, "too many wrong passcodes: try again later")
+	}
+	if ok, wait := s.auth.checks.Take(ip); !ok {
+		res.Cancel()
+		return tooMany(c, wait, "too many joins from your address: try again shortly")
 	}
 	ok := false
 	if len(passcode) <= 64 {
 		var err error
-		if ok, err = auth.VerifyPassword(passcode, a.set.PasscodeHash); err != nil {
+		if ok, err = auth.VerifyPasscode(passcode, a.set.PasscodeHash); err != nil {
+			res.Cancel()
 			return signInError(c, err)
 		}
 	}
 	if !ok {
-		s.auth.passcodes.Fail(key)
+		res.Fail()
 		auth.Record(c.Request().Context(), s.Store, auth.EventPasscodeFailed, actorID(a.cl), a.w.ID, clientIP(c), nil)
 		return echo.NewHTTPError(http.StatusUnauthorized, "wrong passcode")
 	}
-	s.auth.passcodes.Succeed(key)
+	res.Succeed()
 	return nil
+}
+
+// tooMany is a 429 with its Retry-After.
+func tooMany(c echo.Context, wait time.Duration, msg string) error {
+	c.Response().Header().Set("Retry-After", auth.RetryAfter(wait))
+	return echo.NewHTTPError(http.StatusTooManyRequests, msg)
 }
 
 func (s *Server) joinAnswer(c echo.Context, w models.Webinar, tok string) joinAnswer {

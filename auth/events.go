@@ -10,8 +10,9 @@ import (
 // Audit event names, stored in the audit log's action column. Detail never holds secrets.
 const (
 	EventSignIn           = "signin.success"
-	EventSignInFailed     = "signin.failure" // target: the email tried
-	EventLockout          = "signin.lockout"
+	EventSignInFailed     = "signin.failure"   // target: the email tried
+	EventLockout          = "signin.lockout"   // one address locked out of one account
+	EventSignInThrottled  = "signin.throttled" // failures from anywhere slow the account's sign-ins down
 	EventSignOut          = "signout"
 	EventSSOSignIn        = "sso.signin"
 	EventSSOLinked        = "sso.linked"
