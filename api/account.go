@@ -165,3 +165,22 @@ func (s *Server) revokeToken(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// accountEvents is GET /api/account/events: the security events about the caller's own
+// account, newest first (sign-ins, lockouts of an address, slowed sign-ins, 2FA changes), so
+// that an owner sees when someone is trying their password.
+func (s *Server) accountEvents(c echo.Context) error {
+	cl, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	ev, err := s.Store.AuditEvents(c.Request().Context(), models.AuditFilter{Target: cl.user.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	if ev == nil {
+		ev = []models.AuditEvent{}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, ev)
+}

@@ -115,6 +115,7 @@ func (s *Server) accountRoutes() {
 	e.GET("/api/account/tokens", s.listTokens)
 	e.POST("/api/account/tokens", s.createToken)
 	e.DELETE("/api/account/tokens/:id", s.revokeToken)
+	e.GET("/api/account/events", s.accountEvents)
 
 	e.GET("/api/admin/audit", s.auditLog)
 	e.GET("/api/admin/users", s.adminUsers)

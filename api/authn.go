@@ -43,9 +43,9 @@ func newAuthParts(d Deps) (authParts, error) {
 	joins := auth.NewJoinTokens(secret)
 	joins.Clock = d.Clock
 	return authParts{
-		sessions:  sessions,
-		twoFactor: tf,
-		joins:     joins,
+		sessions:      sessions,
+		twoFactor:     tf,
+		joins:         joins,
 		passcodes:     auth.NewLimiter(auth.PasscodePolicy(), d.Clock),
 		checks:        auth.NewLimiter(auth.PasscodeCheckPolicy(), d.Clock),
 		regsByAddr:    auth.NewLimiter(auth.RegistrationAddressPolicy(), d.Clock),
