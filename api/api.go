@@ -130,6 +130,9 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/stream-key", s.rotateStreamKey)
 	e.GET("/api/webinars/:id/members", s.members)
 	e.PUT("/api/webinars/:id/members", s.putMember)
+	e.GET("/api/webinars/:id/registrations", s.registrations)
+	e.DELETE("/api/webinars/:id/registrations/:rid", s.revokeRegistration)
+	e.POST("/api/webinars/:id/link/rotate", s.rotateLink)
 	e.POST("/api/webinars/:id/register", s.register)
 	e.POST("/api/webinars/:id/join", s.join)
 }
