@@ -216,11 +216,16 @@ func (s *SignIn) finish(ctx context.Context, u models.User, ip, userAgent, metho
 	return SignInResult{Token: tok, Session: sess, User: u}, nil
 }
 
-// Start begins a full session for an account another way has vouched for (an SSO callback
-// after OIDC.SignIn); SSO accounts' 2FA is the provider's business.
-func (s *SignIn) Start(ctx context.Context, u models.User, ip, userAgent, method string) (SignInResult, error) {
+// Start begins a session for an account another way has vouched for (an SSO callback after
+// OIDC.SignIn). An account with TOTP enrolled still owes its second factor, unless
+// secondFactorDone (the provider asserted one and is trusted to, OIDC.SecondFactorDone): then
+// the result is a pending session for SecondFactor, as after a password.
+func (s *SignIn) Start(ctx context.Context, u models.User, ip, userAgent, method string, secondFactorDone bool) (SignInResult, error) {
 	if u.Disabled {
 		return SignInResult{}, &DisabledError{Reason: u.DisabledReason}
+	}
+	if u.TOTPEnabled && !secondFactorDone {
+		return s.pending(ctx, u, ip, userAgent)
 	}
 	return s.finish(ctx, u, ip, userAgent, method)
 }

@@ -149,7 +149,7 @@ func TestDisabledAndSSOOnly(t *testing.T) {
 	if !errors.As(err, &de) || de.Reason != "disabled after 90 days" || !errors.Is(err, ErrAccountDisabled) {
 		t.Errorf("disabled account: %v", err)
 	}
-	if _, err := f.s.Start(ctx, models.User{Disabled: true}, "", "", "sso"); !errors.Is(err, ErrAccountDisabled) {
+	if _, err := f.s.Start(ctx, models.User{Disabled: true}, "", "", "sso", false); !errors.Is(err, ErrAccountDisabled) {
 		t.Errorf("Start of a disabled account: %v", err)
 	}
 	f.store.SetUserDisabled(ctx, f.user.ID, false, "")
