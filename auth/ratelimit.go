@@ -173,18 +173,22 @@ func (l *Limiter) unreserve(key string) {
 
 // Fail settles the attempt as a failure and reports whether it started a lockout.
 func (r *Reservation) Fail() (lockedOut bool) {
+	now := r.l.clock.now()
 	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	// In one critical section: between giving back the hold and counting the failure, another
+	// attempt could otherwise slip through.
 	r.l.unreserve(r.key)
-	r.l.mu.Unlock()
-	return r.l.Fail(r.key)
+	return r.l.fail(r.key, now)
 }
 
 // Succeed settles the attempt as a success: the key's failures are forgotten (see Limiter.Succeed).
 func (r *Reservation) Succeed() {
+	now := r.l.clock.now()
 	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
 	r.l.unreserve(r.key)
-	r.l.mu.Unlock()
-	r.l.Succeed(r.key)
+	r.l.succeed(r.key, now)
 }
 
 // Cancel settles an attempt that was never judged (the hasher was busy, the store failed): it
@@ -221,6 +225,10 @@ func (l *Limiter) Fail(key string) (lockedOut bool) {
 	now := l.clock.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.fail(key, now)
+}
+
+func (l *Limiter) fail(key string, now time.Time) bool {
 	e := l.entry(key, now)
 	e.prune(now, l.policy.Window)
 	if len(e.fails) >= l.policy.MaxFailures {
@@ -246,6 +254,10 @@ func (l *Limiter) Succeed(key string) {
 	now := l.clock.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.succeed(key, now)
+}
+
+func (l *Limiter) succeed(key string, now time.Time) {
 	if e := l.entries[key]; e != nil && !now.Before(e.lockedUntil) {
 		if e.pending > 0 { // other attempts are still in flight: keep their holds
 			e.fails, e.streak = nil, 0
