@@ -80,20 +80,6 @@ func NewLimiter(p LimitPolicy, clock Clock) *Limiter {
 	return &Limiter{policy: p, clock: clock, entries: make(map[string]*limitEntry)}
 }
 
-// Allow reports whether key may make an attempt now, and if not, how long until it may.
-// It does not count the attempt, so concurrent callers may all pass: before costly checks use
-// Reserve instead.
-func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	now := l.clock.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.entries[key]
-	if e == nil {
-		return true, 0
-	}
-	return l.check(e, now)
-}
-
 func (l *Limiter) check(e *limitEntry, now time.Time) (bool, time.Duration) {
 	if now.Before(e.lockedUntil) {
 		return false, e.lockedUntil.Sub(now)
