@@ -5,7 +5,9 @@ ALTER TABLE webinar_settings ADD COLUMN link_epoch INTEGER NOT NULL DEFAULT 0;
 
 -- A registration's live join tokens, by SHA-256. Registering again with the same email adds
 -- one (the answer must not tell that the email was registered, nor cut the first holder
--- off); issuing a replacement or revoking the registration ends them all.
+-- off); issuing a replacement or revoking the registration ends them all. created_at is in
+-- unix nanoseconds (it orders tokens issued within one second; rows copied below keep seconds,
+-- which sort as older).
 CREATE TABLE registration_tokens (
 	registration_id TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
 	token_hash      TEXT NOT NULL,
