@@ -71,35 +71,44 @@ func (s *Server) totpDisable(c echo.Context) error {
 		return err
 	}
 	ctx, ip, u := c.Request().Context(), clientIP(c), cl.user
-	guard := s.auth.signIn.Guard
-	if ok, wait := guard.Allow(u.Email, ip); !ok {
-		return signInError(c, &auth.RateLimitedError{Wait: wait})
+	at, err := s.auth.signIn.Guard.Reserve(u.Email, ip)
+	if err != nil {
+		return signInError(c, err)
 	}
-	ok := false
-	switch {
-	case in.Password != "" && u.PasswordHash != "" && len(in.Password) <= 1024:
-		if ok, err = auth.VerifyPassword(in.Password, u.PasswordHash); err != nil {
-			return signInError(c, err)
-		}
-	case len(strings.TrimSpace(in.Code)) == 6:
-		err = s.auth.twoFactor.Verify(ctx, u.ID, strings.TrimSpace(in.Code))
-		ok = err == nil
-	case in.Code != "":
-		err = s.auth.twoFactor.UseRecoveryCode(ctx, u.ID, in.Code)
-		ok = err == nil
-	}
-	if err != nil && !errors.Is(err, auth.ErrInvalidCredentials) {
-		return err
+	ok, err := s.checkSecret(c, u, in)
+	if err != nil {
+		at.Cancel()
+		return signInError(c, err)
 	}
 	if !ok {
-		guard.Fail(u.Email, ip)
+		at.Fail()
 		return echo.NewHTTPError(http.StatusForbidden, "wrong password or code")
 	}
+	at.Succeed()
 	if err := s.auth.twoFactor.Disable(ctx, u.ID); err != nil {
 		return err
 	}
 	auth.Record(ctx, s.Store, auth.Event2FADisabled, u.ID, u.ID, ip, nil)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// checkSecret checks the password or the code of a request to turn 2FA off.
+func (s *Server) checkSecret(c echo.Context, u *models.User, in disable2FARequest) (bool, error) {
+	var err error
+	switch {
+	case in.Password != "" && u.PasswordHash != "" && len(in.Password) <= 1024:
+		return auth.VerifyPassword(in.Password, u.PasswordHash)
+	case len(strings.TrimSpace(in.Code)) == 6:
+		err = s.auth.twoFactor.Verify(c.Request().Context(), u.ID, strings.TrimSpace(in.Code))
+	case in.Code != "":
+		err = s.auth.twoFactor.UseRecoveryCode(c.Request().Context(), u.ID, in.Code)
+	default:
+		return false, nil
+	}
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (s *Server) listTokens(c echo.Context) error {
@@ -155,4 +164,23 @@ func (s *Server) revokeToken(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// accountEvents is GET /api/account/events: the security events about the caller's own
+// account, newest first (sign-ins, lockouts of an address, slowed sign-ins, 2FA changes), so
+// that an owner sees when someone is trying their password.
+func (s *Server) accountEvents(c echo.Context) error {
+	cl, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	ev, err := s.Store.AuditEvents(c.Request().Context(), models.AuditFilter{Target: cl.user.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	if ev == nil {
+		ev = []models.AuditEvent{}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, ev)
 }

@@ -128,6 +128,7 @@ func (s *Server) accountRoutes() {
 	e.GET("/api/account/tokens", s.listTokens)
 	e.POST("/api/account/tokens", s.createToken)
 	e.DELETE("/api/account/tokens/:id", s.revokeToken)
+	e.GET("/api/account/events", s.accountEvents)
 
 	e.GET("/api/admin/audit", s.auditLog)
 	e.GET("/api/admin/users", s.adminUsers)
@@ -142,6 +143,9 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/stream-key", s.rotateStreamKey)
 	e.GET("/api/webinars/:id/members", s.members)
 	e.PUT("/api/webinars/:id/members", s.putMember)
+	e.GET("/api/webinars/:id/registrations", s.registrations)
+	e.DELETE("/api/webinars/:id/registrations/:rid", s.revokeRegistration)
+	e.POST("/api/webinars/:id/link/rotate", s.rotateLink)
 	e.POST("/api/webinars/:id/register", s.register)
 	e.POST("/api/webinars/:id/join", s.join)
 }

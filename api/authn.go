@@ -18,7 +18,11 @@ type authParts struct {
 	signIn    *auth.SignIn
 	twoFactor *auth.TwoFactor
 	joins     *auth.JoinTokens
-	passcodes *auth.Limiter // per webinar and client address
+	passcodes *auth.Limiter // wrong passcodes per webinar and client address
+	// checks bounds passcode checks, right or wrong, per client address (each costs a hash).
+	checks *auth.Limiter
+	// registrations per client address and per webinar.
+	regsByAddr, regsByWebinar *auth.Limiter
 }
 
 func newAuthParts(d Deps) (authParts, error) {
@@ -39,10 +43,13 @@ func newAuthParts(d Deps) (authParts, error) {
 	joins := auth.NewJoinTokens(secret)
 	joins.Clock = d.Clock
 	return authParts{
-		sessions:  sessions,
-		twoFactor: tf,
-		joins:     joins,
-		passcodes: auth.NewLimiter(auth.PasscodePolicy(), d.Clock),
+		sessions:      sessions,
+		twoFactor:     tf,
+		joins:         joins,
+		passcodes:     auth.NewLimiter(auth.PasscodePolicy(), d.Clock),
+		checks:        auth.NewLimiter(auth.PasscodeCheckPolicy(), d.Clock),
+		regsByAddr:    auth.NewLimiter(auth.RegistrationAddressPolicy(), d.Clock),
+		regsByWebinar: auth.NewLimiter(auth.RegistrationWebinarPolicy(), d.Clock),
 		signIn: &auth.SignIn{Store: d.Store, Guard: auth.NewSignInGuard(d.Clock), Sessions: sessions,
 			TwoFactor: tf, SSOOnly: d.SSOOnly, Argon2: d.Argon2, Clock: d.Clock},
 	}, nil

@@ -93,7 +93,7 @@ func newWorld(t *testing.T, s *authServer, n int, send, recv string) *world {
 			wd.ids = append(wd.ids, u.ID)
 		}
 	}
-	wd.replacer = strings.NewReplacer("{w}", w.ID, "{token}", at.ID, "{victim}", wd.victim.ID,
+	wd.replacer = strings.NewReplacer("{w}", w.ID, "{registration}", reg.ID, "{token}", at.ID, "{victim}", wd.victim.ID,
 		"{spare}", wd.spare.Email, "{host-email}", h.Email, "{newcomer}", wd.newcomer, "{password}", testPassword,
 		"{send-offer}", send, "{recv-offer}", recv)
 	return wd
@@ -158,6 +158,10 @@ var matrix = []matrixRow{
 	{route: "POST /api/webinars/:id/stream-key", path: "/api/webinars/{w}/stream-key", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/members", path: "/api/webinars/{w}/members", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "PUT /api/webinars/:id/members", path: "/api/webinars/{w}/members", ctype: js, body: `{"email":"{spare}","role":"cohost"}`, want: [nPrincipals]int{401, 403, 403, 403, 200, 403, 200}},
+	// Registrations and the shared link: those who manage settings (issue 8, item 17).
+	{route: "GET /api/webinars/:id/registrations", path: "/api/webinars/{w}/registrations", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/registrations/:rid", path: "/api/webinars/{w}/registrations/{registration}", want: [nPrincipals]int{401, 403, 403, 204, 204, 403, 204}},
+	{route: "POST /api/webinars/:id/link/rotate", path: "/api/webinars/{w}/link/rotate", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	// Registration is how strangers get in: open to all.
 	{route: "POST /api/webinars/:id/register", path: "/api/webinars/{w}/register", ctype: js, body: `{"name":"New","email":"{newcomer}"}`, want: all(201)},
 	{route: "POST /api/webinars/:id/join", path: "/api/webinars/{w}/join", ctype: js, body: `{"passcode":"1234"}`, want: all(409)}, // registration webinars take no passcode joins
@@ -177,6 +181,7 @@ var matrix = []matrixRow{
 	{route: "POST /api/account/tokens", path: "/api/account/tokens", ctype: js, body: `{"name":"ci"}`, want: [nPrincipals]int{401, 401, 201, 201, 201, 201, 201}},
 	// {token} is the host's: nobody else can revoke it, not even an admin through this route.
 	{route: "DELETE /api/account/tokens/:id", path: "/api/account/tokens/{token}", want: [nPrincipals]int{401, 401, 404, 404, 204, 404, 404}},
+	{route: "GET /api/account/events", path: "/api/account/events", want: [nPrincipals]int{401, 401, 200, 200, 200, 200, 200}},
 
 	// Admin.
 	{route: "GET /api/admin/audit", path: "/api/admin/audit?action=signin.success&limit=10", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},

@@ -31,31 +31,44 @@ type joinAnswer struct {
 	WatchURL string `json:"watch_url"`
 }
 
-// checkPasscode runs the passcode check behind its rate limit (per webinar and address):
-// 429 with Retry-After when limited, 401 when wrong.
+// checkPasscode runs the passcode check behind its rate limits: wrong passcodes per webinar
+// and address, and checks of any outcome per address. The attempt is reserved before hashing,
+// so concurrent guesses cannot all pass the check first. 429 with Retry-After when limited,
+// 401 when wrong.
 func (s *Server) checkPasscode(c echo.Context, a access, passcode string) error {
 	if !a.set.HasPasscode() {
 		return nil
 	}
-	key := a.w.ID + "|" + auth.IPKey(clientIP(c))
-	if ok, wait := s.auth.passcodes.Allow(key); !ok {
-		c.Response().Header().Set("Retry-After", auth.RetryAfter(wait))
-		return echo.NewHTTPError(http.StatusTooManyRequests, "too many wrong passcodes: try again later")
+	ip := auth.IPKey(clientIP(c))
+	res, wait := s.auth.passcodes.Reserve(a.w.ID + "|" + ip)
+	if res == nil {
+		return tooMany(c, wait, "too many wrong passcodes: try again later")
+	}
+	if ok, wait := s.auth.checks.Take(ip); !ok {
+		res.Cancel()
+		return tooMany(c, wait, "too many joins from your address: try again shortly")
 	}
 	ok := false
 	if len(passcode) <= 64 {
 		var err error
-		if ok, err = auth.VerifyPassword(passcode, a.set.PasscodeHash); err != nil {
+		if ok, err = auth.VerifyPasscode(passcode, a.set.PasscodeHash); err != nil {
+			res.Cancel()
 			return signInError(c, err)
 		}
 	}
 	if !ok {
-		s.auth.passcodes.Fail(key)
+		res.Fail()
 		auth.Record(c.Request().Context(), s.Store, auth.EventPasscodeFailed, actorID(a.cl), a.w.ID, clientIP(c), nil)
 		return echo.NewHTTPError(http.StatusUnauthorized, "wrong passcode")
 	}
-	s.auth.passcodes.Succeed(key)
+	res.Succeed()
 	return nil
+}
+
+// tooMany is a 429 with its Retry-After.
+func tooMany(c echo.Context, wait time.Duration, msg string) error {
+	c.Response().Header().Set("Retry-After", auth.RetryAfter(wait))
+	return echo.NewHTTPError(http.StatusTooManyRequests, msg)
 }
 
 func (s *Server) joinAnswer(c echo.Context, w models.Webinar, tok string) joinAnswer {
@@ -80,23 +93,56 @@ func (s *Server) register(c echo.Context) error {
 	if name == "" || len(name) > 200 || len(email) > 320 || !strings.Contains(email, "@") {
 		return echo.NewHTTPError(http.StatusBadRequest, "name (1-200 characters) and a valid email are required")
 	}
+	if err := s.limitRegistrations(c, a.w.ID); err != nil {
+		return err
+	}
 	if err := s.checkPasscode(c, a, in.Passcode); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	r, err := s.Store.CreateRegistration(ctx, models.NewRegistration{WebinarID: a.w.ID, Name: name, Email: email})
-	if errors.Is(err, models.ErrConflict) {
-		return echo.NewHTTPError(http.StatusConflict, "this email is already registered: use the link you were given")
-	}
-	if err != nil {
-		return err
-	}
-	tok, err := s.auth.joins.IssueForRegistration(ctx, s.Store, r, joinTokenTTL)
+	tok, err := s.registerOrAdd(c, models.NewRegistration{WebinarID: a.w.ID, Name: name, Email: email})
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, s.joinAnswer(c, a.w, tok))
+}
+
+// limitRegistrations applies the registration limits per client address and per webinar: 429
+// with Retry-After beyond them. Every attempt counts, duplicates too.
+func (s *Server) limitRegistrations(c echo.Context, webinarID string) error {
+	if ok, wait := s.auth.regsByAddr.Take(auth.IPKey(clientIP(c))); !ok {
+		return tooMany(c, wait, "too many registrations from your address: try again later")
+	}
+	if ok, wait := s.auth.regsByWebinar.Take(webinarID); !ok {
+		return tooMany(c, wait, "too many registrations for this webinar right now: try again shortly")
+	}
+	return nil
+}
+
+// registerOrAdd stores a registration and returns its join token. An email registered before
+// gets one more token for its registration, answered exactly like a new one, so the answer
+// never tells whether someone registered (and the first holder's link keeps working). No
+// mailer is configured in Lectern yet; with one, both answers would send the link by mail.
+// A revoked registration stays revoked: its email gets a token that will not work, which
+// says no more than the host's revocation already did.
+func (s *Server) registerOrAdd(c echo.Context, in models.NewRegistration) (string, error) {
+	ctx := c.Request().Context()
+	r, err := s.Store.CreateRegistration(ctx, in)
+	if err == nil {
+		return s.auth.joins.IssueForRegistration(ctx, s.Store, r, joinTokenTTL)
+	}
+	if !errors.Is(err, models.ErrConflict) {
+		return "", err
+	}
+	if r, err = s.Store.RegistrationByEmail(ctx, in.WebinarID, in.Email); err != nil {
+		return "", err
+	}
+	tok, err := s.auth.joins.AddForRegistration(ctx, s.Store, r, joinTokenTTL)
+	if errors.Is(err, models.ErrNotFound) { // revoked
+		return s.auth.joins.Issue(auth.JoinClaims{Webinar: r.WebinarID, Role: r.Role, Registration: r.ID,
+			Expires: s.now().Add(joinTokenTTL).Unix()})
+	}
+	return tok, err
 }
 
 // join is POST /api/webinars/:id/join {passcode}: the passcode, checked on the server behind a
@@ -122,7 +168,7 @@ func (s *Server) join(c echo.Context) error {
 		return err
 	}
 	tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
-		ID: passcodePrefix + auth.NewToken()[:16], Expires: s.now().Add(joinTokenTTL).Unix()})
+		ID: passcodePrefix + auth.NewToken()[:16], Expires: s.now().Add(joinTokenTTL).Unix(), Epoch: a.set.LinkEpoch})
 	if err != nil {
 		return err
 	}

@@ -173,8 +173,11 @@ func (s *Server) oidcCallback(c echo.Context) error {
 		var u models.User
 		if u, err = s.OIDC.SignIn(ctx, s.Store, id, ip); err == nil {
 			var res auth.SignInResult
-			if res, err = s.auth.signIn.Start(ctx, u, ip, c.Request().UserAgent(), "sso"); err == nil {
+			if res, err = s.auth.signIn.Start(ctx, u, ip, c.Request().UserAgent(), "sso", s.OIDC.SecondFactorDone(id)); err == nil {
 				c.SetCookie(s.auth.sessions.Cookie(res.Token, res.Session, s.secure(c)))
+				if res.MFARequired { // the account's own TOTP is still owed: the sign-in page asks for it
+					return c.Redirect(http.StatusSeeOther, "/login?mfa=1")
+				}
 				return c.Redirect(http.StatusSeeOther, "/dashboard")
 			}
 		}

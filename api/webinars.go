@@ -66,7 +66,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		v.StudioURL = base + "/studio/" + a.w.ID + "?key=" + url.QueryEscape(a.w.StreamKey)
 		if a.set.Visibility == models.VisibilityLink {
 			tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
-				Expires: s.now().Add(linkTokenTTL).Unix()})
+				Expires: s.now().Add(linkTokenTTL).Unix(), Epoch: a.set.LinkEpoch})
 			if err != nil {
 				return webinarView{}, err
 			}

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,9 @@ type JoinClaims struct {
 	Registration string      `json:"g,omitempty"` // "" for a token not backed by a registration (not revocable one by one)
 	Expires      int64       `json:"e"`           // unix seconds
 	ID           string      `json:"i"`           // random, set by Issue: two tokens are never equal
+	// Epoch is the webinar's link generation a token without a registration was issued under
+	// (models.WebinarSettings.LinkEpoch): rotating the link ends every earlier one.
+	Epoch int64 `json:"k,omitempty"`
 }
 
 // joinPrefix versions the format, so it can change without old tokens being misread.
@@ -102,9 +104,9 @@ func (j *JoinTokens) Verify(token string) (JoinClaims, error) {
 }
 
 // IssueForRegistration issues a token for a registration and records its hash, so that the
-// registration's earlier token (if any) stops working and revoking the registration revokes it.
+// registration's earlier tokens (if any) stop working and revoking the registration revokes it.
 func (j *JoinTokens) IssueForRegistration(ctx context.Context, store *models.Store, r models.Registration, ttl time.Duration) (string, error) {
-	tok, err := j.Issue(JoinClaims{Webinar: r.WebinarID, Role: r.Role, Registration: r.ID, Expires: j.Clock.now().Add(ttl).Unix()})
+	tok, err := j.issueFor(r, ttl)
 	if err != nil {
 		return "", err
 	}
@@ -114,9 +116,28 @@ func (j *JoinTokens) IssueForRegistration(ctx context.Context, store *models.Sto
 	return tok, nil
 }
 
+// AddForRegistration issues one more token for a registration, leaving its earlier tokens
+// working: the answer to someone registering again with the same email, which must neither
+// tell them the email was registered nor cut off whoever registered first.
+func (j *JoinTokens) AddForRegistration(ctx context.Context, store *models.Store, r models.Registration, ttl time.Duration) (string, error) {
+	tok, err := j.issueFor(r, ttl)
+	if err != nil {
+		return "", err
+	}
+	if err := store.AddRegistrationToken(ctx, r.ID, models.HashToken(tok)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func (j *JoinTokens) issueFor(r models.Registration, ttl time.Duration) (string, error) {
+	return j.Issue(JoinClaims{Webinar: r.WebinarID, Role: r.Role, Registration: r.ID, Expires: j.Clock.now().Add(ttl).Unix()})
+}
+
 // VerifyActive is Verify for the given webinar plus revocation: a token naming a registration
-// must match that live registration's current token; one without a registration is accepted
-// only when allowUnregistered (e.g. link-only webinars whose links are not revocable singly).
+// must be one of that live registration's current tokens; one without a registration is
+// accepted only when allowUnregistered (link-only webinars, passcode joins) and when it is of
+// the webinar's current link generation.
 func (j *JoinTokens) VerifyActive(ctx context.Context, store *models.Store, token, webinarID string, allowUnregistered bool) (JoinClaims, error) {
 	c, err := j.Verify(token)
 	if err != nil {
@@ -129,6 +150,9 @@ func (j *JoinTokens) VerifyActive(ctx context.Context, store *models.Store, toke
 		if !allowUnregistered {
 			return JoinClaims{}, ErrInvalidToken
 		}
+		if err := checkEpoch(ctx, store, c); err != nil {
+			return JoinClaims{}, err
+		}
 		return c, nil
 	}
 	r, err := store.Registration(ctx, c.Registration)
@@ -138,10 +162,29 @@ func (j *JoinTokens) VerifyActive(ctx context.Context, store *models.Store, toke
 	if err != nil {
 		return JoinClaims{}, err
 	}
-	want := models.HashToken(token)
-	if !r.RevokedAt.IsZero() || r.WebinarID != c.Webinar || r.Role != c.Role ||
-		subtle.ConstantTimeCompare([]byte(r.TokenHash), []byte(want)) != 1 {
+	if !r.RevokedAt.IsZero() || r.WebinarID != c.Webinar || r.Role != c.Role {
+		return JoinClaims{}, ErrInvalidToken
+	}
+	live, err := store.RegistrationTokenLive(ctx, r.ID, models.HashToken(token))
+	if err != nil {
+		return JoinClaims{}, err
+	}
+	if !live {
 		return JoinClaims{}, ErrInvalidToken
 	}
 	return c, nil
+}
+
+// checkEpoch refuses a link token of an earlier link generation.
+func checkEpoch(ctx context.Context, store *models.Store, c JoinClaims) error {
+	set, err := store.WebinarSettings(ctx, c.Webinar)
+	if errors.Is(err, models.ErrNotFound) {
+		set.LinkEpoch = 0 // a webinar without settings was never rotated
+	} else if err != nil {
+		return err
+	}
+	if c.Epoch != set.LinkEpoch {
+		return ErrInvalidToken
+	}
+	return nil
 }

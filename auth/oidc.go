@@ -32,7 +32,11 @@ type OIDCConfig struct {
 	// CreateAccounts: a verified email with no account gets one (otherwise an admin must
 	// create the account first and the first SSO sign-in links it).
 	CreateAccounts bool
-	HTTPClient     *http.Client // nil: a client with a 10 s timeout
+	// TrustProviderMFA: an ID token whose amr claim says "mfa" or "otp" stands in for the
+	// account's own TOTP. Off (the default), an account with TOTP enrolled must pass it after
+	// single sign-on too.
+	TrustProviderMFA bool
+	HTTPClient       *http.Client // nil: a client with a 10 s timeout
 }
 
 // OIDCStateCookie carries state, nonce and PKCE verifier between AuthURL and Exchange,
@@ -130,6 +134,13 @@ type Identity struct {
 	Subject string
 	Email   string
 	Name    string
+	AMR     []string // authentication methods the provider says it used (RFC 8176), e.g. pwd, otp, mfa
+}
+
+// SecondFactorDone reports whether this sign-in may skip the account's own TOTP: only when the
+// configuration trusts the provider's word and the provider asserts a second factor.
+func (o *OIDC) SecondFactorDone(id Identity) bool {
+	return o.cfg.TrustProviderMFA && (slices.Contains(id.AMR, "mfa") || slices.Contains(id.AMR, "otp"))
 }
 
 // Exchange finishes a sign-in at the callback: it checks state against the cookie, redeems
@@ -177,6 +188,7 @@ func (o *OIDC) Exchange(ctx context.Context, r *http.Request) (Identity, error) 
 		EmailVerified any    `json:"email_verified"` // bool, or "true" from some providers
 		Name          string `json:"name"`
 		AZP           string `json:"azp"`
+		AMR           []any  `json:"amr"` // strings; anything else is ignored
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return Identity{}, fmt.Errorf("sso: id token claims: %w", err)
@@ -189,7 +201,13 @@ func (o *OIDC) Exchange(ctx context.Context, r *http.Request) (Identity, error) 
 	if !isTrue(claims.EmailVerified) || !o.domainAllowed(email) {
 		return Identity{}, ErrEmailNotAllowed
 	}
-	return Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: email, Name: claims.Name}, nil
+	id := Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: email, Name: claims.Name}
+	for _, m := range claims.AMR {
+		if m, ok := m.(string); ok && len(id.AMR) < 16 {
+			id.AMR = append(id.AMR, m)
+		}
+	}
+	return id, nil
 }
 
 func isTrue(v any) bool {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -24,8 +23,9 @@ import (
 // p=2) and 0.04-0.05 s for OWASP's minimum (46 MiB, t=1, p=1). It costs an attacker with a
 // stolen database about 3 times OWASP's minimum per guess, while one lane and one hash at a
 // time (MaxConcurrentHashes) mean sign-ins can never take more than one of the two cores from
-// the live broadcast. The sign-in rate limiter runs before any hashing, and at most
-// maxHashWaiters requests queue for the hasher; beyond that ErrBusy answers at once (503).
+// the live broadcast. The sign-in rate limiter reserves an attempt before any hashing, and at
+// most maxHashWaiters requests of each purpose (sign-in, passcode) queue for the hasher, sign-ins
+// served first; beyond that ErrBusy answers at once (503). See hashgate.go.
 type Argon2Params struct {
 	MemoryKiB uint32
 	Time      uint32
@@ -41,13 +41,9 @@ var DefaultArgon2 = Argon2Params{MemoryKiB: 64 * 1024, Time: 2, Threads: 1, Salt
 // MaxConcurrentHashes bounds CPU and memory: each hash holds MemoryKiB and a core while it runs.
 const MaxConcurrentHashes = 1
 
-// maxHashWaiters bounds the queue in front of the hasher (≈3 s of hashing at the default cost).
+// maxHashWaiters bounds each purpose's queue in front of the hasher (≈3 s of hashing at the
+// default cost).
 const maxHashWaiters = 16
-
-var (
-	hashSlots   = make(chan struct{}, MaxConcurrentHashes)
-	hashWaiters atomic.Int32
-)
 
 // ErrBusy: too many password checks are queued; answer 503 with a Retry-After of a few seconds.
 var ErrBusy = errors.New("password hashing busy, try again shortly")
@@ -123,7 +119,7 @@ func HashPasswordWith(pw string, p Argon2Params) (string, error) {
 	}
 	salt := make([]byte, p.SaltLen)
 	rand.Read(salt)
-	key, err := argon2Key(pw, salt, p)
+	key, err := argon2Key(ForSignIn, pw, salt, p)
 	if err != nil {
 		return "", err
 	}
@@ -132,14 +128,12 @@ func HashPasswordWith(pw string, p Argon2Params) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-func argon2Key(pw string, salt []byte, p Argon2Params) ([]byte, error) {
-	if hashWaiters.Add(1) > maxHashWaiters {
-		hashWaiters.Add(-1)
-		return nil, ErrBusy
+func argon2Key(purpose HashPurpose, pw string, salt []byte, p Argon2Params) ([]byte, error) {
+	if err := hashing.acquire(purpose); err != nil {
+		return nil, err
 	}
-	hashSlots <- struct{}{}
-	hashWaiters.Add(-1)
-	defer func() { <-hashSlots }()
+	defer hashing.release()
+	countHash(purpose)
 	return argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen), nil
 }
 
@@ -179,8 +173,15 @@ func parsePHC(phc string) (p Argon2Params, salt, key []byte, err error) {
 }
 
 // VerifyPassword reports whether pw matches the PHC hash, comparing in constant time. An
-// unparsable hash is an error (and never a match), and so is ErrBusy.
-func VerifyPassword(pw, phc string) (bool, error) {
+// unparsable hash is an error (and never a match), and so is ErrBusy. It is an account
+// password check and queues with sign-ins.
+func VerifyPassword(pw, phc string) (bool, error) { return verify(ForSignIn, pw, phc) }
+
+// VerifyPasscode is VerifyPassword for a webinar passcode: it queues apart from sign-ins, so a
+// flood of joins cannot keep hosts from signing in.
+func VerifyPasscode(pw, phc string) (bool, error) { return verify(ForPasscode, pw, phc) }
+
+func verify(purpose HashPurpose, pw, phc string) (bool, error) {
 	if len(pw) > MaxPasswordLen {
 		return false, nil
 	}
@@ -188,7 +189,7 @@ func VerifyPassword(pw, phc string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got, err := argon2Key(pw, salt, p)
+	got, err := argon2Key(purpose, pw, salt, p)
 	if err != nil {
 		return false, err
 	}

@@ -192,31 +192,69 @@ func cpuTime() time.Duration {
 
 func TestHashQueueBounded(t *testing.T) {
 	h, _ := HashPasswordWith("correct horse battery staple", cheapArgon2)
-	hashSlots <- struct{}{} // the hasher is busy
-	results := make(chan error, maxHashWaiters)
+	if err := hashing.acquire(ForSignIn); err != nil { // the hasher is busy
+		t.Fatal(err)
+	}
+	results := make(chan error, 2*maxHashWaiters)
+	for range maxHashWaiters {
+		go func() {
+			_, err := VerifyPasscode("correct horse battery staple", h)
+			results <- err
+		}()
+	}
+	waitQueued(t, ForPasscode, maxHashWaiters)
+	if _, err := VerifyPasscode("correct horse battery staple", h); !errors.Is(err, ErrBusy) {
+		t.Errorf("passcode queue over its bound: %v, want ErrBusy", err)
+	}
+	// Sign-ins have their own queue: a full passcode queue does not refuse them.
 	for range maxHashWaiters {
 		go func() {
 			_, err := VerifyPassword("correct horse battery staple", h)
 			results <- err
 		}()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for hashWaiters.Load() < maxHashWaiters {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d waiters queued", hashWaiters.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := VerifyPassword("correct horse battery staple", h); !errors.Is(err, ErrBusy) {
-		t.Errorf("queue over its bound: %v, want ErrBusy", err)
-	}
+	waitQueued(t, ForSignIn, maxHashWaiters)
 	if _, err := HashPasswordWith("x", cheapArgon2); !errors.Is(err, ErrBusy) {
 		t.Errorf("hash with a full queue: %v, want ErrBusy", err)
 	}
-	<-hashSlots
-	for range maxHashWaiters {
+	hashing.release()
+	for range 2 * maxHashWaiters {
 		if err := <-results; err != nil {
 			t.Errorf("queued verify: %v", err)
 		}
+	}
+}
+
+// TestSignInsServedFirst: with both queues waiting, a freed slot goes to a sign-in.
+func TestSignInsServedFirst(t *testing.T) {
+	if err := hashing.acquire(ForPasscode); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan HashPurpose, 2)
+	for _, p := range []HashPurpose{ForPasscode, ForSignIn} {
+		go func() {
+			if err := hashing.acquire(p); err != nil {
+				t.Error(err)
+			}
+			order <- p
+			hashing.release()
+		}()
+		waitQueued(t, p, 1)
+	}
+	hashing.release()
+	if first := <-order; first != ForSignIn {
+		t.Errorf("%v served first, want signin", first)
+	}
+	<-order
+}
+
+func waitQueued(t *testing.T, p HashPurpose, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for hashing.waiters(p) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d %v waiters queued", hashing.waiters(p), p)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

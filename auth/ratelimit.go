@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"lectern/models"
 )
 
 // LimitPolicy is a failure-counting limiter's rules.
@@ -22,8 +20,8 @@ type LimitPolicy struct {
 }
 
 // SignInPolicy: 5 failures a minute, then 429; 20 failures in a row lock for 15 minutes.
-// An honest user mistyping does not reach either; a guesser gets ~100 tries an hour per
-// account and per address instead of thousands a second.
+// It applies per client address and per (account, address): an honest user mistyping does not
+// reach either; a guesser gets ~100 tries an hour per address instead of thousands a second.
 func SignInPolicy() LimitPolicy {
 	return LimitPolicy{Window: time.Minute, MaxFailures: 5, LockoutAfter: 20, LockoutFor: 15 * time.Minute, MaxKeys: 100_000}
 }
@@ -32,6 +30,25 @@ func SignInPolicy() LimitPolicy {
 // 5 failures a minute, 10 in a row lock for 30 minutes, per webinar and address.
 func PasscodePolicy() LimitPolicy {
 	return LimitPolicy{Window: time.Minute, MaxFailures: 5, LockoutAfter: 10, LockoutFor: 30 * time.Minute, MaxKeys: 100_000}
+}
+
+// PasscodeCheckPolicy bounds passcode checks, right or wrong, per client address: 60 a minute,
+// enough for a classroom behind one NAT address joining at once, while a flood of correct
+// passcodes cannot buy unbounded hashing. Used with Take.
+func PasscodeCheckPolicy() LimitPolicy {
+	return LimitPolicy{Window: time.Minute, MaxFailures: 60, MaxKeys: 10_000}
+}
+
+// RegistrationAddressPolicy: 20 registrations per 10 minutes from one client address (a class
+// registering from a school's one address fits). Used with Take.
+func RegistrationAddressPolicy() LimitPolicy {
+	return LimitPolicy{Window: 10 * time.Minute, MaxFailures: 20, MaxKeys: 10_000}
+}
+
+// RegistrationWebinarPolicy: 120 registrations a minute for one webinar from everywhere, a
+// busy announcement's rate, so that a botnet cannot fill the table. Used with Take.
+func RegistrationWebinarPolicy() LimitPolicy {
+	return LimitPolicy{Window: time.Minute, MaxFailures: 120, MaxKeys: 10_000}
 }
 
 // Limiter counts failures per key (an account, an IP address, a webinar+address) and says
@@ -46,6 +63,7 @@ type Limiter struct {
 
 type limitEntry struct {
 	fails       []time.Time // failures within Window, oldest first, at most MaxFailures
+	pending     int         // attempts reserved and not yet settled: they count as failures until then
 	streak      int         // failures in a row
 	lastFail    time.Time
 	lockedUntil time.Time
@@ -62,19 +80,6 @@ func NewLimiter(p LimitPolicy, clock Clock) *Limiter {
 	return &Limiter{policy: p, clock: clock, entries: make(map[string]*limitEntry)}
 }
 
-// Allow reports whether key may make an attempt now, and if not, how long until it may.
-// It does not count the attempt: call Fail or Succeed with the outcome.
-func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	now := l.clock.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.entries[key]
-	if e == nil {
-		return true, 0
-	}
-	return l.check(e, now)
-}
-
 func (l *Limiter) check(e *limitEntry, now time.Time) (bool, time.Duration) {
 	if now.Before(e.lockedUntil) {
 		return false, e.lockedUntil.Sub(now)
@@ -83,7 +88,114 @@ func (l *Limiter) check(e *limitEntry, now time.Time) (bool, time.Duration) {
 	if len(e.fails) >= l.policy.MaxFailures {
 		return false, e.fails[0].Add(l.policy.Window).Sub(now)
 	}
+	if len(e.fails)+e.pending >= l.policy.MaxFailures {
+		// Only attempts still being checked stand in the way: one of them settles within a
+		// hash's time.
+		return false, pendingWait
+	}
 	return true, 0
+}
+
+// pendingWait is the Retry-After of a key refused only because of attempts in flight.
+const pendingWait = time.Second
+
+// Reservation is one attempt let through by Reserve. Until it is settled (Fail, Succeed or
+// Cancel, exactly once) it counts as a failure, so that concurrent attempts cannot all pass
+// the check before any of them has failed.
+type Reservation struct {
+	l   *Limiter
+	key string
+}
+
+// Reserve atomically checks key and, when it may make an attempt now, holds one for it. Call
+// it before the costly check (hashing), and settle the reservation with the outcome. When
+// refused it returns nil and how long to wait.
+func (l *Limiter) Reserve(key string) (*Reservation, time.Duration) {
+	now := l.clock.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entry(key, now)
+	if ok, wait := l.check(e, now); !ok {
+		return nil, wait
+	}
+	e.pending++
+	return &Reservation{l: l, key: key}, 0
+}
+
+// Take is a plain rate limit: it atomically checks key and, when allowed, counts the attempt
+// whatever its outcome (MaxFailures attempts per Window). Registrations and passcode checks
+// per address use it.
+func (l *Limiter) Take(key string) (ok bool, wait time.Duration) {
+	now := l.clock.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entry(key, now)
+	if ok, wait := l.check(e, now); !ok {
+		return false, wait
+	}
+	e.fails = append(e.fails, now)
+	e.lastFail = now
+	return true, 0
+}
+
+// entry returns key's entry, making one (and room for it) when there is none.
+func (l *Limiter) entry(key string, now time.Time) *limitEntry {
+	e := l.entries[key]
+	if e == nil {
+		l.makeRoom(now)
+		e = &limitEntry{}
+		l.entries[key] = e
+	}
+	return e
+}
+
+// unreserve gives back a reservation's hold, if its entry is still there (under memory
+// pressure makeRoom may have dropped it).
+func (l *Limiter) unreserve(key string) {
+	if e := l.entries[key]; e != nil && e.pending > 0 {
+		e.pending--
+	}
+}
+
+// Fail settles the attempt as a failure and reports whether it started a lockout.
+func (r *Reservation) Fail() (lockedOut bool) {
+	now := r.l.clock.now()
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	// In one critical section: between giving back the hold and counting the failure, another
+	// attempt could otherwise slip through.
+	r.l.unreserve(r.key)
+	return r.l.fail(r.key, now)
+}
+
+// Succeed settles the attempt as a success: the key's failures are forgotten (see Limiter.Succeed).
+func (r *Reservation) Succeed() {
+	now := r.l.clock.now()
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	r.l.unreserve(r.key)
+	r.l.succeed(r.key, now)
+}
+
+// Cancel settles an attempt that was never judged (the hasher was busy, the store failed): it
+// counts neither way.
+func (r *Reservation) Cancel() {
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	r.l.unreserve(r.key)
+}
+
+// Failures is how many failures key has within the window (attempts in flight not counted).
+func (l *Limiter) Failures(key string) int {
+	now := l.clock.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entries[key]
+	if e == nil {
+		return 0
+	}
+	e.prune(now, l.policy.Window)
+	return len(e.fails)
 }
 
 func (e *limitEntry) prune(now time.Time, window time.Duration) {
@@ -99,12 +211,11 @@ func (l *Limiter) Fail(key string) (lockedOut bool) {
 	now := l.clock.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := l.entries[key]
-	if e == nil {
-		l.makeRoom(now)
-		e = &limitEntry{}
-		l.entries[key] = e
-	}
+	return l.fail(key, now)
+}
+
+func (l *Limiter) fail(key string, now time.Time) bool {
+	e := l.entry(key, now)
 	e.prune(now, l.policy.Window)
 	if len(e.fails) >= l.policy.MaxFailures {
 		e.fails = e.fails[1:]
@@ -129,7 +240,15 @@ func (l *Limiter) Succeed(key string) {
 	now := l.clock.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.succeed(key, now)
+}
+
+func (l *Limiter) succeed(key string, now time.Time) {
 	if e := l.entries[key]; e != nil && !now.Before(e.lockedUntil) {
+		if e.pending > 0 { // other attempts are still in flight: keep their holds
+			e.fails, e.streak = nil, 0
+			return
+		}
 		delete(l.entries, key)
 	}
 }
@@ -165,9 +284,9 @@ func (l *Limiter) makeRoom(now time.Time) {
 	}
 }
 
-// idle: not locked, no failures in the window, and the streak has gone cold.
+// idle: not locked, nothing in flight, no failures in the window, and the streak has gone cold.
 func (l *Limiter) idle(e *limitEntry, now time.Time) bool {
-	if now.Before(e.lockedUntil) {
+	if now.Before(e.lockedUntil) || e.pending > 0 {
 		return false
 	}
 	if now.Sub(e.lastFail) < l.policy.Window {
@@ -195,44 +314,4 @@ func IPKey(addr string) string {
 		return "ip:" + v4.String()
 	}
 	return "ip:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}
-
-// SignInGuard applies the sign-in limits per account and per client address: an attack on one
-// account from many addresses, and on many accounts from one address, are both slowed.
-type SignInGuard struct {
-	Account *Limiter
-	IP      *Limiter
-}
-
-// NewSignInGuard uses SignInPolicy for both limiters.
-func NewSignInGuard(clock Clock) *SignInGuard {
-	return &SignInGuard{Account: NewLimiter(SignInPolicy(), clock), IP: NewLimiter(SignInPolicy(), clock)}
-}
-
-// Allow is checked before any password hashing; when false, answer 429 with
-// Retry-After: RetryAfter(wait), and do not check the password at all.
-func (g *SignInGuard) Allow(email, addr string) (ok bool, wait time.Duration) {
-	ok1, w1 := g.Account.Allow(accountKey(email))
-	ok2, w2 := g.IP.Allow(IPKey(addr))
-	return ok1 && ok2, max(w1, w2)
-}
-
-// Fail records a failed sign-in; lockedOut reports that the account just got locked (audit it).
-func (g *SignInGuard) Fail(email, addr string) (lockedOut bool) {
-	lockedOut = g.Account.Fail(accountKey(email))
-	g.IP.Fail(IPKey(addr))
-	return lockedOut
-}
-
-// Succeed clears the account's failures. The address's are kept: otherwise an attacker with
-// one valid account could reset their own address's counter between guesses at others.
-func (g *SignInGuard) Succeed(email string) {
-	g.Account.Succeed(accountKey(email))
-}
-
-func accountKey(email string) string {
-	if len(email) > 320 {
-		email = email[:320]
-	}
-	return "acct:" + models.NormalizeEmail(email)
 }

@@ -42,6 +42,8 @@ type SignIn struct {
 	SSOOnly   bool         // password sign-in only for admins
 	Argon2    Argon2Params // zero: DefaultArgon2; hashes with other parameters are upgraded
 	Clock     Clock
+	// Sleep waits out the account-wide slow-down; nil: a timer. Tests record the waits instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (s *SignIn) params() Argon2Params {
@@ -64,34 +66,40 @@ type SignInResult struct {
 // *DisabledError, ErrSSOOnly, ErrBusy, or a store error (500).
 func (s *SignIn) Password(ctx context.Context, email, password, ip, userAgent string) (SignInResult, error) {
 	email = models.NormalizeEmail(email)
-	// Refusals are not audited one by one: that would let a flood write the database. The
-	// lockout that a flood causes is audited once.
-	if ok, wait := s.Guard.Allow(email, ip); !ok {
-		return SignInResult{}, &RateLimitedError{Wait: wait}
+	// The attempt is reserved before any hashing, so concurrent guesses cannot all pass the
+	// check first. Refusals are not audited one by one: that would let a flood write the
+	// database. The lockout that a flood causes is audited once.
+	at, err := s.Guard.Reserve(email, ip)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if err := s.wait(ctx, at.Delay); err != nil {
+		at.Cancel()
+		return SignInResult{}, err
 	}
 	u, err := s.Store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		at.Cancel()
 		return SignInResult{}, err
 	}
+	known := err == nil
 	var ok bool
-	if err != nil || u.PasswordHash == "" {
+	if !known || u.PasswordHash == "" {
 		DummyVerifyWith(password, s.params()) // an unknown email costs what a known one costs
 	} else if ok, err = VerifyPassword(password, u.PasswordHash); errors.Is(err, ErrBusy) {
+		at.Cancel()
 		return SignInResult{}, err
 	}
 	if !ok {
-		locked := s.Guard.Fail(email, ip)
-		s.audit(ctx, EventSignInFailed, "", email, ip, nil)
-		if locked {
-			s.audit(ctx, EventLockout, "", email, ip, map[string]any{"minutes": s.Guard.Account.policy.LockoutFor.Minutes()})
-		}
+		s.failed(ctx, at, u, known, email, ip, "password")
 		return SignInResult{}, ErrInvalidCredentials
 	}
 	if u.Disabled {
 		s.audit(ctx, EventSignInFailed, "", email, ip, map[string]any{"reason": "disabled"})
+		at.Cancel()
 		return SignInResult{}, &DisabledError{Reason: u.DisabledReason}
 	}
-	s.Guard.Succeed(email)
+	at.Succeed()
 	if s.SSOOnly && !u.Admin {
 		return SignInResult{}, ErrSSOOnly
 	}
@@ -102,13 +110,60 @@ func (s *SignIn) Password(ctx context.Context, email, password, ip, userAgent st
 		}
 	}
 	if u.TOTPEnabled {
-		tok, sess, err := s.Sessions.Create(ctx, u.ID, true, ip, userAgent)
-		if err != nil {
-			return SignInResult{}, err
-		}
-		return SignInResult{Token: tok, Session: sess, User: u, MFARequired: true}, nil
+		return s.pending(ctx, u, ip, userAgent)
 	}
 	return s.finish(ctx, u, ip, userAgent, "password")
+}
+
+// pending starts a half session, good only for SecondFactor.
+func (s *SignIn) pending(ctx context.Context, u models.User, ip, userAgent string) (SignInResult, error) {
+	tok, sess, err := s.Sessions.Create(ctx, u.ID, true, ip, userAgent)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	return SignInResult{Token: tok, Session: sess, User: u, MFARequired: true}, nil
+}
+
+// failed settles a failed attempt and records it. The account's owner (when the email has an
+// account) is told, in the security events of their account page, when an address gets
+// locked out of it and when failures from everywhere start slowing its sign-ins down.
+func (s *SignIn) failed(ctx context.Context, at *SignInAttempt, u models.User, known bool, email, ip, step string) {
+	locked, throttled := at.Fail()
+	if step == "password" {
+		s.audit(ctx, EventSignInFailed, "", email, ip, nil)
+	} else {
+		s.audit(ctx, Event2FAFailed, u.ID, u.Email, ip, map[string]any{"method": step})
+	}
+	target := email
+	if known {
+		target = u.ID
+	}
+	if locked {
+		s.audit(ctx, EventLockout, "", target, ip, map[string]any{"step": step,
+			"minutes": s.Guard.Pair.policy.LockoutFor.Minutes(), "scope": "this address only"})
+	}
+	if throttled && known {
+		s.audit(ctx, EventSignInThrottled, "", u.ID, ip, map[string]any{"failures": SlowAfter,
+			"minutes": s.Guard.Account.policy.Window.Minutes()})
+	}
+}
+
+// wait sleeps d (the account-wide slow-down) unless ctx ends first.
+func (s *SignIn) wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if s.Sleep != nil {
+		return s.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // SecondFactor completes a pending sign-in with a TOTP code or a recovery code (xxxx-xxxx).
@@ -118,8 +173,9 @@ func (s *SignIn) SecondFactor(ctx context.Context, pendingToken, code, ip, userA
 	if err != nil {
 		return SignInResult{}, err
 	}
-	if ok, wait := s.Guard.Allow(u.Email, ip); !ok {
-		return SignInResult{}, &RateLimitedError{Wait: wait}
+	at, err := s.Guard.Reserve(u.Email, ip)
+	if err != nil {
+		return SignInResult{}, err
 	}
 	method := "totp"
 	if len(strings.TrimSpace(code)) > 6 {
@@ -129,16 +185,14 @@ func (s *SignIn) SecondFactor(ctx context.Context, pendingToken, code, ip, userA
 		err = s.TwoFactor.Verify(ctx, u.ID, strings.TrimSpace(code))
 	}
 	if errors.Is(err, ErrInvalidCredentials) {
-		if s.Guard.Fail(u.Email, ip) {
-			s.audit(ctx, EventLockout, u.ID, u.Email, ip, map[string]any{"step": "2fa"})
-		}
-		s.audit(ctx, Event2FAFailed, u.ID, u.Email, ip, map[string]any{"method": method})
+		s.failed(ctx, at, u, true, u.Email, ip, method)
 		return SignInResult{}, ErrInvalidCredentials
 	}
 	if err != nil {
+		at.Cancel()
 		return SignInResult{}, err
 	}
-	s.Guard.Succeed(u.Email)
+	at.Succeed()
 	if err := s.Store.RevokeAuthSession(ctx, pending.IDHash, s.Clock.now()); err != nil {
 		return SignInResult{}, err
 	}
@@ -162,11 +216,16 @@ func (s *SignIn) finish(ctx context.Context, u models.User, ip, userAgent, metho
 	return SignInResult{Token: tok, Session: sess, User: u}, nil
 }
 
-// Start begins a full session for an account another way has vouched for (an SSO callback
-// after OIDC.SignIn); SSO accounts' 2FA is the provider's business.
-func (s *SignIn) Start(ctx context.Context, u models.User, ip, userAgent, method string) (SignInResult, error) {
+// Start begins a session for an account another way has vouched for (an SSO callback after
+// OIDC.SignIn). An account with TOTP enrolled still owes its second factor, unless
+// secondFactorDone (the provider asserted one and is trusted to, OIDC.SecondFactorDone): then
+// the result is a pending session for SecondFactor, as after a password.
+func (s *SignIn) Start(ctx context.Context, u models.User, ip, userAgent, method string, secondFactorDone bool) (SignInResult, error) {
 	if u.Disabled {
 		return SignInResult{}, &DisabledError{Reason: u.DisabledReason}
+	}
+	if u.TOTPEnabled && !secondFactorDone {
+		return s.pending(ctx, u, ip, userAgent)
 	}
 	return s.finish(ctx, u, ip, userAgent, method)
 }

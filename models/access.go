@@ -51,6 +51,9 @@ type WebinarSettings struct {
 	PasscodeHash string     `json:"-"` // argon2id PHC string, "" for no passcode
 	StartsAt     time.Time  `json:"starts_at"`
 	EndsAt       time.Time  `json:"ends_at"`
+	// LinkEpoch is the generation of the webinar's shared links (RotateLink); saving settings
+	// never changes it.
+	LinkEpoch int64 `json:"-"`
 }
 
 // HasPasscode reports whether joining needs a passcode.
@@ -63,8 +66,8 @@ func (s *Store) WebinarSettings(ctx context.Context, webinarID string) (WebinarS
 	var owner sql.NullString
 	var vis string
 	var starts, ends int64
-	err := s.db.QueryRowContext(ctx, `SELECT webinar_id, owner_id, visibility, passcode_hash, starts_at, ends_at
-		FROM webinar_settings WHERE webinar_id = ?`, webinarID).Scan(&w.WebinarID, &owner, &vis, &w.PasscodeHash, &starts, &ends)
+	err := s.db.QueryRowContext(ctx, `SELECT webinar_id, owner_id, visibility, passcode_hash, starts_at, ends_at, link_epoch
+		FROM webinar_settings WHERE webinar_id = ?`, webinarID).Scan(&w.WebinarID, &owner, &vis, &w.PasscodeHash, &starts, &ends, &w.LinkEpoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return WebinarSettings{}, fmt.Errorf("settings of webinar %q: %w", webinarID, ErrNotFound)
 	}
@@ -108,6 +111,18 @@ func (s *Store) SaveWebinarSettings(ctx context.Context, w WebinarSettings) erro
 		}
 	}
 	return tx.Commit()
+}
+
+// RotateLink starts a new generation of the webinar's shared links and returns it: join
+// tokens of earlier generations stop working. A webinar without settings gets default ones.
+func (s *Store) RotateLink(ctx context.Context, webinarID string) (int64, error) {
+	var epoch int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO webinar_settings(webinar_id, link_epoch) VALUES (?, 1)
+		ON CONFLICT(webinar_id) DO UPDATE SET link_epoch = link_epoch + 1 RETURNING link_epoch`, webinarID).Scan(&epoch)
+	if err != nil {
+		return 0, fmt.Errorf("rotate link of %q: %w", webinarID, notFoundOnFK(err))
+	}
+	return epoch, nil
 }
 
 // Member is an account's role in a webinar.
@@ -247,14 +262,85 @@ func (s *Store) CreateRegistration(ctx context.Context, in NewRegistration) (Reg
 // SetRegistrationToken records the hash of the join token just issued for a registration; any
 // token issued before stops working.
 func (s *Store) SetRegistrationToken(ctx context.Context, id, tokenHash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE registrations SET token_hash = ? WHERE id = ? AND revoked_at = 0`, tokenHash, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE registrations SET token_hash = ? WHERE id = ? AND revoked_at = 0`, tokenHash, id)
 	if err != nil {
 		return fmt.Errorf("registration token: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("live registration %q: %w", id, ErrNotFound)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM registration_tokens WHERE registration_id = ?`, id); err != nil {
+		return fmt.Errorf("registration token: %w", err)
+	}
+	if err := addRegistrationToken(ctx, tx, id, tokenHash); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// maxRegistrationTokens bounds the live tokens of one registration: registering again and
+// again with one email keeps only the newest few.
+const maxRegistrationTokens = 5
+
+// AddRegistrationToken records one more live token for a registration (the earlier ones keep
+// working, but only the newest maxRegistrationTokens are kept).
+func (s *Store) AddRegistrationToken(ctx context.Context, id, tokenHash string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var live int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM registrations WHERE id = ? AND revoked_at = 0`, id).Scan(&live); err != nil {
+		return fmt.Errorf("registration token: %w", err)
+	}
+	if live == 0 {
+		return fmt.Errorf("live registration %q: %w", id, ErrNotFound)
+	}
+	if err := addRegistrationToken(ctx, tx, id, tokenHash); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func addRegistrationToken(ctx context.Context, tx *sql.Tx, id, tokenHash string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO registration_tokens(registration_id, token_hash, created_at) VALUES (?, ?, ?)`,
+		id, tokenHash, time.Now().UnixNano()); err != nil {
+		return fmt.Errorf("registration token: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM registration_tokens WHERE registration_id = ? AND token_hash NOT IN
+		(SELECT token_hash FROM registration_tokens WHERE registration_id = ? ORDER BY created_at DESC LIMIT ?)`,
+		id, id, maxRegistrationTokens)
+	if err != nil {
+		return fmt.Errorf("registration token: %w", err)
+	}
 	return nil
+}
+
+// RegistrationTokenLive reports whether tokenHash is a live token of a live registration.
+func (s *Store) RegistrationTokenLive(ctx context.Context, id, tokenHash string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM registration_tokens t JOIN registrations r ON r.id = t.registration_id
+		WHERE t.registration_id = ? AND t.token_hash = ? AND r.revoked_at = 0`, id, tokenHash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("registration token: %w", err)
+	}
+	return n > 0, nil
+}
+
+// RegistrationByEmail returns the webinar's registration for email (revoked ones too), or ErrNotFound.
+func (s *Store) RegistrationByEmail(ctx context.Context, webinarID, email string) (Registration, error) {
+	r, err := scanRegistration(s.db.QueryRowContext(ctx, `SELECT `+regCols+` FROM registrations WHERE webinar_id = ? AND email = ?`,
+		webinarID, NormalizeEmail(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Registration{}, fmt.Errorf("registration %q: %w", email, ErrNotFound)
+	}
+	return r, err
 }
 
 // Registration returns a registration (revoked ones too), or ErrNotFound.

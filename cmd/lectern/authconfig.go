@@ -20,6 +20,7 @@ type AuthConfig struct {
 	OIDCRedirectURL  string
 	OIDCDomains      string // comma-separated email domains allowed through SSO ("" = any)
 	OIDCCreate       bool   // create accounts on first SSO sign-in
+	OIDCTrustMFA     bool   // an ID token's amr "mfa"/"otp" stands in for the account's own TOTP
 	SSOOnly          bool
 	TrustProxy       bool
 	StaleDays        int // disable accounts unused this many days (0 = never)
@@ -34,6 +35,7 @@ func bindAuthFlags(fs *flag.FlagSet, c *AuthConfig) {
 	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", c.OIDCRedirectURL, "callback URL registered at the provider: https://HOST/auth/oidc/callback")
 	fs.StringVar(&c.OIDCDomains, "oidc-domains", c.OIDCDomains, "comma-separated email domains allowed to sign in with SSO (empty = any verified email)")
 	fs.BoolVar(&c.OIDCCreate, "oidc-create-accounts", c.OIDCCreate, "create an account on a first SSO sign-in (else only existing emails are linked)")
+	fs.BoolVar(&c.OIDCTrustMFA, "oidc-trust-mfa", c.OIDCTrustMFA, "let the provider's MFA (ID token amr with mfa or otp) stand in for an account's own two-factor; off: accounts with TOTP pass it after SSO too")
 	fs.BoolVar(&c.SSOOnly, "sso-only", c.SSOOnly, "only admins may sign in with a password; everyone else uses SSO")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-For/-Proto from a reverse proxy")
 	fs.IntVar(&c.StaleDays, "disable-stale-after", c.StaleDays, "disable accounts unused for this many days (0 = never)")
@@ -52,7 +54,7 @@ func wireAuth(ctx context.Context, cfg Config, store *models.Store, deps *api.De
 	if c.OIDCIssuer != "" {
 		o, err := auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID,
 			ClientSecret: c.OIDCClientSecret, RedirectURL: c.OIDCRedirectURL, AllowedDomains: splitList(c.OIDCDomains),
-			SSOOnly: c.SSOOnly, CreateAccounts: c.OIDCCreate}, secret)
+			SSOOnly: c.SSOOnly, CreateAccounts: c.OIDCCreate, TrustProviderMFA: c.OIDCTrustMFA}, secret)
 		if err != nil {
 			return err
 		}

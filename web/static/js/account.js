@@ -11,6 +11,7 @@ function show2FA(m) {
   $('disable').classList.toggle('hidden', !on);
   $('must-enrol').classList.toggle('hidden', !m.must_enrol_2fa);
   $('tokens-section').classList.toggle('hidden', m.must_enrol_2fa);
+  $('events-section').classList.toggle('hidden', m.must_enrol_2fa);
 }
 
 async function loadTokens() {
@@ -22,6 +23,28 @@ async function loadTokens() {
     });
     return el('tr', {}, el('td', { textContent: t.name }), el('td', { textContent: when(t.created_at) }),
       el('td', { textContent: when(t.last_used_at) }), el('td', {}, b));
+  }));
+}
+
+// What the account's security events mean to its owner.
+const eventText = {
+  'signin.success': 'Signed in',
+  'signin.lockout': 'Too many wrong attempts from one address: that address is locked out for a while',
+  'signin.throttled': 'Many wrong passwords from several addresses: sign-ins to your account are slowed down',
+  '2fa.enabled': 'Two-factor sign-in turned on',
+  '2fa.disabled': 'Two-factor sign-in turned off',
+  '2fa.recovery_code_used': 'A recovery code was used',
+  'sso.linked': 'Linked to single sign-on',
+};
+
+async function loadEvents() {
+  const ev = await api('GET', '/api/account/events');
+  $('events').tBodies[0].replaceChildren(...ev.map((e) => {
+    const tr = el('tr', {}, el('td', { textContent: when(e.at) }), el('td', { textContent: eventText[e.action] || e.action }),
+      el('td', { textContent: e.ip || '' }));
+    tr.dataset.action = e.action;
+    if (e.action === 'signin.lockout' || e.action === 'signin.throttled') tr.className = 'warning';
+    return tr;
   }));
 }
 
@@ -76,5 +99,5 @@ document.addEventListener('DOMContentLoaded', async () => {
       await loadTokens();
     } catch (err) { showError(err); }
   });
-  if (!m.must_enrol_2fa) { try { await loadTokens(); } catch (err) { showError(err); } }
+  if (!m.must_enrol_2fa) { try { await loadTokens(); await loadEvents(); } catch (err) { showError(err); } }
 });

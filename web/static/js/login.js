@@ -34,6 +34,10 @@ document.addEventListener('DOMContentLoaded', async () => {
       location.assign(next());
     } catch (err) { showError(explain(err)); }
   });
+  if (new URLSearchParams(location.search).get('mfa') === '1') { // back from single sign-on, TOTP owed
+    $('password-form').classList.add('hidden');
+    $('code-form').classList.remove('hidden');
+  }
   document.body.dataset.ready = '1';
   try {
     const opts = await api('GET', '/api/login');
