@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,5 +160,50 @@ func TestUnplacedPresenterTrackIsCounted(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 		return testutil.ToFloat64(s.m.tracksIgnored) == 1
+	})
+}
+
+// A viewer in webrtcbin's dialect (GStreamer's whepsrc offers the same bundle-only m-lines)
+// gets the video too.
+func TestGStreamerShapedViewer(t *testing.T) {
+	s := newTestServer(t, Config{})
+	p := newPublisher(t, s, "gst-view")
+	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [2]atomic.Int64 // audio, video packets
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		i := 0
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			i = 1
+		}
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			got[i].Add(1)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	sess, err := s.Subscribe(ctx, "gst-view", gstreamerShape(t, offerFor(t, pc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyAnswer(t, pc, sess.Answer)
+	log := newSentLog()
+	var vi, ai uint32
+	waitFor(t, 15*time.Second, "video and audio at the GStreamer-shaped viewer", func() bool {
+		p.sendFrame(t, log, &vi, 2, true)
+		p.sendAudio(t, log, &ai)
+		time.Sleep(10 * time.Millisecond)
+		return got[0].Load() > 0 && got[1].Load() > 0
 	})
 }
