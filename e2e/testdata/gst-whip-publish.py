@@ -118,6 +118,11 @@ def main():
         GLib.idle_add(post_offer)
 
     def on_negotiation_needed(_):
+        # A publisher's transceivers only send; set it before the offer is made.
+        for i in range(2):
+            t = w.emit("get-transceiver", i)
+            if t is not None:
+                t.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
         w.emit("create-offer", None, Gst.Promise.new_with_change_func(on_offer, None))
 
     def on_bus(_, message):
@@ -130,12 +135,7 @@ def main():
     bus = pipe.get_bus()
     bus.add_signal_watch()
     bus.connect("message", on_bus)
-    # webrtcbin's transceivers are send-only for a publisher.
     pipe.set_state(Gst.State.PLAYING)
-    for i in range(2):
-        t = w.emit("get-transceiver", i)
-        if t is not None:
-            t.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
     GLib.timeout_add(int((seconds + 30) * 1000), lambda: fail("timed out") or False)
     loop.run()
     if state["session"]:
