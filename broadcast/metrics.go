@@ -14,6 +14,7 @@ type metrics struct {
 	nackMissed, nackSuppressed           prometheus.Counter
 	keyframeHits, keyframeMisses         prometheus.Counter
 	tapPackets, codecMismatch, badOffers prometheus.Counter
+	tracksIgnored                        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -39,10 +40,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		tapPackets:        c("tap_packets_total", "Presenter Opus packets handed to audio taps."),
 		codecMismatch:     c("codec_mismatch_sessions_total", "Viewer sessions ended because the presenter's codec differs from theirs."),
 		badOffers:         c("bad_offers_total", "Offers refused before a PeerConnection was created."),
+		tracksIgnored:     c("presenter_tracks_ignored_total", "Presenter tracks not forwarded: no room track left for their m-line, or a second simulcast layer."),
 	}
 	for _, col := range []prometheus.Collector{m.viewers, m.presenters, m.received, m.receivedBytes, m.forwarded, m.forwardedBytes,
 		m.dropped, m.pliSent, m.pliReceived, m.nackReceived, m.nackRetransmitted, m.nackMissed, m.nackSuppressed, m.keyframeHits,
-		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers} {
+		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers, m.tracksIgnored} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

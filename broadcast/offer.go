@@ -62,7 +62,7 @@ func parseOffer(offer string, publish bool, policy candidatePolicy) (offerInfo, 
 		if kind != "audio" && kind != "video" {
 			continue // application (data channel) lines are ignored, not refused
 		}
-		if m.MediaName.Port.Value == 0 {
+		if m.MediaName.Port.Value == 0 && !bundleOnly(m) {
 			continue // rejected/stopped m-line
 		}
 		if !hasProto(m.MediaName.Protos, "SAVPF") && !hasProto(m.MediaName.Protos, "SAVP") {
@@ -222,6 +222,14 @@ func direction(attrs []sdp.Attribute) string {
 		}
 	}
 	return ""
+}
+
+// bundleOnly reports an RFC 8843 bundle-only m-line: port 0 there means "send me on the
+// BUNDLE transport", not "rejected". GStreamer's webrtcbin (bundle-policy max-bundle) offers
+// every m-line after the first this way.
+func bundleOnly(m *sdp.MediaDescription) bool {
+	_, ok := m.Attribute("bundle-only")
+	return ok
 }
 
 func hasProto(protos []string, p string) bool {

@@ -34,9 +34,13 @@ func (p *presenter) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 	if !ok || p.stopped || p.started[role] {
 		p.mu.Unlock()
 		if !ok || p.started[role] {
-			// An unmatched m-line, or a second stream (simulcast layer) for a
-			// role: a room track has exactly one writer, so it is not read.
-			p.s.log.Warn("presenter track ignored", "room", p.room.name, "session", p.id, "kind", track.Kind().String(), "rid", track.RID())
+			// A medium beyond the room's three (a second audio or a third video
+			// m-line), or a second stream (simulcast layer) for a role: a room
+			// track has exactly one writer, so it is not read. Say so loudly: the
+			// viewers miss what the presenter believes they see.
+			p.s.m.tracksIgnored.Inc()
+			p.s.log.Warn("presenter track ignored", "room", p.room.name, "session", p.id, "kind", track.Kind().String(),
+				"mid", receiverMid(p.pc, receiver), "rid", track.RID(), "why", ignoredWhy(ok))
 		}
 		return
 	}
@@ -46,6 +50,23 @@ func (p *presenter) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 	if !p.s.goFunc(func() { defer p.loops.Done(); p.readLoop(track, receiver, p.room.tracks[role]) }) {
 		p.loops.Done()
 	}
+}
+
+func ignoredWhy(matched bool) string {
+	if matched {
+		return "a second stream (simulcast layer) for a role already read"
+	}
+	return "no room track left for this m-line: a room takes one audio and two video (camera, screen)"
+}
+
+// receiverMid names the m-line a receiver belongs to, for the log.
+func receiverMid(pc *webrtc.PeerConnection, r *webrtc.RTPReceiver) string {
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == r {
+			return tr.Mid()
+		}
+	}
+	return ""
 }
 
 // readLoop is the fan-out's source: one goroutine per presenter track.
