@@ -25,7 +25,7 @@ func TestParseGStreamerOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := parseOffer(string(offer), true)
+	info, err := parseOffer(string(offer), true, candidatePolicy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestParseGStreamerOffer(t *testing.T) {
 	}
 	// Port 0 without a=bundle-only still means a rejected m-line (RFC 8843 §6).
 	rejected := strings.Replace(string(offer), "a=bundle-only\r\n", "", 1)
-	if info, err := parseOffer(rejected, true); err != nil || info.video != 0 {
+	if info, err := parseOffer(rejected, true, candidatePolicy{}); err != nil || info.video != 0 {
 		t.Errorf("a port-0 m-line without bundle-only was taken: %+v, %v", info, err)
 	}
 }

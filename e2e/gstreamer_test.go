@@ -148,13 +148,13 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// whepViewer counts what a pion WHEP viewer receives, by codec.
-type whepViewer struct {
+// mediaViewer counts what a pion WHEP viewer receives, by codec.
+type mediaViewer struct {
 	pc                          *webrtc.PeerConnection
 	vp8, keyframes, opus, other atomic.Int64
 }
 
-func startWHEPViewer(t *testing.T, ctx context.Context, endpoint string) *whepViewer {
+func startWHEPViewer(t *testing.T, ctx context.Context, endpoint string) *mediaViewer {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -170,7 +170,7 @@ func startWHEPViewer(t *testing.T, ctx context.Context, endpoint string) *whepVi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	v := &whepViewer{pc: pc}
+	v := &mediaViewer{pc: pc}
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			t.Fatal(err)
@@ -211,7 +211,7 @@ func startWHEPViewer(t *testing.T, ctx context.Context, endpoint string) *whepVi
 }
 
 // read runs on pion's OnTrack goroutine until the PeerConnection closes.
-func (v *whepViewer) read(tr *webrtc.TrackRemote) {
+func (v *mediaViewer) read(tr *webrtc.TrackRemote) {
 	mime := strings.ToLower(tr.Codec().MimeType)
 	var pkt rtp.Packet
 	buf := make([]byte, 1500)

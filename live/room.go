@@ -22,7 +22,11 @@ type Room struct {
 	untap   func()
 	speaker atomic.Pointer[string]
 
-	sessions map[string]int64 // presenter session → its start on the timeline (ms); onEvent's
+	// onEvent's own: presenter session → its start on the timeline (ms), the timeline's
+	// origin once known, and the end of the last caption placed (see sessionStart).
+	sessions map[string]int64
+	origin   time.Time
+	lastEnd  int64
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
@@ -65,15 +69,12 @@ func (r *Room) demand(lang string, readers int) {
 // refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
 // background once the store takes writes again.
 func (r *Room) onEvent(ev transcribe.Event) {
-	offset, placeErr := r.sessionStart(ev)
-	if placeErr != nil {
-		r.m.log.Error("caption not placed on the timeline, not shown", "webinar", r.id, "id", ev.ID, "err", placeErr)
-		return
-	}
+	offset := r.sessionStart(ev)
 	c := captions.Caption{
 		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
 		StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds(),
 	}
+	r.lastEnd = max(r.lastEnd, c.EndMS)
 	c.Seq = r.hub.NextSeq()
 	if !ev.Final {
 		r.hub.Publish(c)

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"lectern/transcribe"
@@ -14,9 +13,9 @@ import (
 // sessions follow each other with their real gap and never overlap. The store places the
 // session (and keeps the origin) once; the room remembers the answer. Called only from
 // onEvent, one event at a time.
-func (r *Room) sessionStart(ev transcribe.Event) (int64, error) {
+func (r *Room) sessionStart(ev transcribe.Event) int64 {
 	if start, ok := r.sessions[ev.Session]; ok {
-		return start, nil
+		return start
 	}
 	at := ev.SessionStart
 	if at.IsZero() { // not from a live session: its audio began End ago at the latest
@@ -26,8 +25,26 @@ func (r *Room) sessionStart(ev transcribe.Event) (int64, error) {
 	defer cancel()
 	start, err := r.m.cfg.Store.StartSession(ctx, r.id, ev.Session, at)
 	if err != nil {
-		return 0, fmt.Errorf("place session on the timeline: %w", err)
+		// A store that refuses writes (a full disk) must not hide captions: place the
+		// session from what the room knows, after everything it has shown. The finals are
+		// stored later with these times, and the next session placed by the store starts
+		// after them.
+		start = r.provisionalStart(at)
+		r.m.log.Error("presenter session placed on the timeline without the store", "webinar", r.id,
+			"session", ev.Session, "start_ms", start, "err", err)
+	} else if r.origin.IsZero() {
+		r.origin = at.Add(-time.Duration(start) * time.Millisecond)
 	}
 	r.sessions[ev.Session] = start
-	return start, nil
+	return start
+}
+
+// provisionalStart is a session's start when the store cannot place it: its distance from
+// the timeline's origin if the room knows it, never before the last caption shown.
+func (r *Room) provisionalStart(at time.Time) int64 {
+	start := r.lastEnd
+	if !r.origin.IsZero() {
+		start = max(start, at.Sub(r.origin).Milliseconds())
+	}
+	return start
 }

@@ -34,3 +34,25 @@ func TestReconnectContinuesTheTimeline(t *testing.T) {
 		t.Fatalf("stored times %d–%d, %d–%d; want 500–6340, 9300–11000", got[0].StartMS, got[0].EndMS, got[1].StartMS, got[1].EndMS)
 	}
 }
+
+// A session that begins while the store refuses writes (a full disk) is still shown, placed
+// after what viewers already saw at its distance from the first audio (issue 8, items 2 and
+// 15: its captions used to be dropped, partials included).
+func TestSessionPlacedWithoutTheStore(t *testing.T) {
+	r, store := newTestRoom(t)
+	sub := r.Hub().Subscribe("en")
+	defer sub.Close()
+	t0 := time.Now().Add(-time.Minute)
+	r.onEvent(transcribe.Event{ID: "a-1", Session: "a", SessionStart: t0, Final: true, Start: 500 * time.Millisecond, End: 3 * time.Second, Text: "Stored."})
+	next(t, sub)
+	store.Close()
+	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Start: 300 * time.Millisecond, End: time.Second, Text: "Still"})
+	var c captions.Caption
+	if f := next(t, sub); json.Unmarshal(f.JSON, &c) != nil || c.StartMS != 9300 || c.EndMS != 10000 {
+		t.Fatalf("partial of a session the store could not place: %+v, want 9300–10000", c)
+	}
+	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Final: true, Start: 300 * time.Millisecond, End: 2 * time.Second, Text: "Still shown."})
+	if f := next(t, sub); json.Unmarshal(f.JSON, &c) != nil || !c.Final || !c.Unsaved || c.StartMS != 9300 {
+		t.Fatalf("final of a session the store could not place: %+v, want it unsaved at 9300", c)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"lectern/api"
+	"lectern/auth"
 	"lectern/broadcast"
 	"lectern/captions"
 	"lectern/live"
@@ -155,6 +156,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	reg.MustRegister(store.Collector())
+	reg.MustRegister(auth.Collectors()...)
 	bc, err := broadcast.New(broadcast.Config{
 		ViewerQueue:     cfg.ViewerQueue,
 		PLIInterval:     cfg.PLIInterval,
