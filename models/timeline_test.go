@@ -84,7 +84,7 @@ func TestTimelineMigrationLaysOutOldSessions(t *testing.T) {
 	for _, q := range []string{
 		`DROP TABLE presenter_sessions`,
 		`ALTER TABLE webinars DROP COLUMN first_audio_ms`,
-		`DELETE FROM schema_migrations WHERE name = 'migrations/0004_timeline.sql'`,
+		`DELETE FROM schema_migrations WHERE name = 'migrations/0005_timeline.sql'`,
 	} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			t.Fatal(q, err)
