@@ -13,7 +13,10 @@ const backoff = new Backoff([1000, 2000, 4000, 8000, 15000]);
 // media that stops for stallMs while the presenter is live gets the server asked; a server
 // that does not answer, or a connection still silent after deadMs, is reconnected.
 const stallMs = 2500, deadMs = 8000, disconnectedGraceMs = 2000, probeTimeoutMs = 3000;
-const health = { bytes: -1, movedAt: 0, disconnectedAt: 0, probing: false };
+// A viewer waiting for a presenter who ended asks the server at most this often, so a large
+// idle audience does not poll it every second.
+const probeEveryMs = 5000;
+const health = { bytes: -1, movedAt: 0, disconnectedAt: 0, probing: false, probedAt: 0 };
 
 function setState(text, live) {
   $('state').textContent = text;
@@ -145,13 +148,19 @@ async function checkHealth() {
     return;
   }
   const silentFor = now - health.movedAt;
-  if (conn.connectionState === 'connected' && silentFor >= stallMs && (health.bytes > 0 || (info && info.live))) {
+  if (conn.connectionState === 'connected' && silentFor >= stallMs && (health.bytes > 0 || (info && info.live)) &&
+      (now - health.probedAt >= probeEveryMs || health.probedAt < health.movedAt)) {
     health.probing = true;
+    health.probedAt = now;
     const w = await probe();
     health.probing = false;
     if (pc !== conn) return;
     if (!w) { lost('Connection lost'); return; }
-    if (w.live && Date.now() - health.movedAt >= deadMs) { lost('No picture from the server'); return; }
+  }
+  // The server says the presenter is live, yet nothing arrives: this session is stale.
+  if (conn.connectionState === 'connected' && info && info.live && Date.now() - health.movedAt >= deadMs) {
+    lost('No picture from the server');
+    return;
   }
   showState();
 }
