@@ -20,8 +20,7 @@ import (
 const presenterLinkTTL = 12 * time.Hour
 
 func (s *Server) pageRoutes() {
-	files := http.FileServer(http.FS(web.Static))
-	s.echo.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", files)))
+	s.echo.GET("/static/*", staticFiles())
 	s.echo.GET("/studio/:id", s.page("studio.html"))
 	s.echo.GET("/watch/:id", s.page("watch.html"))
 	s.echo.GET("/login", staticPage("login.html"))
@@ -61,6 +60,20 @@ func (s *Server) watchLink(c echo.Context) error {
 	}
 	exp = time.Unix(exp.Unix(), 0).UTC()
 	return c.JSON(http.StatusOK, watchLinkAnswer{WatchURL: link + "?t=" + url.QueryEscape(tok), Token: tok, ExpiresAt: &exp})
+}
+
+// staticFiles serves the embedded files. A missing file or a directory is echo's 404, so a
+// browser gets the error page and no directory listing is shown.
+func staticFiles() echo.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(web.Static)))
+	return func(c echo.Context) error {
+		name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
+		if st, err := fs.Stat(web.Static, name); err != nil || st.IsDir() {
+			return echo.ErrNotFound
+		}
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
 }
 
 func favicon(c echo.Context) error {

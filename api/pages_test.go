@@ -95,7 +95,8 @@ func TestBrowsersGetAnHTMLErrorPage(t *testing.T) {
 		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
 	}
 	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-	for path, title := range map[string]string{"/no/such/page": "Page not found", "/watch/nosuch": "No such webinar", "/studio/nosuch": "No such webinar"} {
+	for path, title := range map[string]string{"/no/such/page": "Page not found", "/watch/nosuch": "No such webinar", "/studio/nosuch": "No such webinar",
+		"/static/nosuch.js": "Page not found", "/static/js/": "Page not found", "/static/../api.go": "Page not found"} {
 		code, ctype, body := get(path, browser)
 		if code != 404 || !strings.HasPrefix(ctype, "text/html") || !strings.Contains(body, title) ||
 			!strings.Contains(body, `href="/static/favicon.svg"`) || strings.Contains(body, "<script") {
@@ -110,6 +111,9 @@ func TestBrowsersGetAnHTMLErrorPage(t *testing.T) {
 		if code, ctype, body := get(path, accept); code != 404 || !strings.HasPrefix(ctype, "application/json") || !strings.Contains(body, `"error"`) {
 			t.Errorf("GET %s (Accept %s): %d %s %q", path, accept, code, ctype, body)
 		}
+	}
+	if code, ctype, body := get("/static/js/watch.js", "*/*"); code != 200 || !strings.Contains(ctype, "javascript") || !strings.Contains(body, "import") {
+		t.Errorf("static file: %d %s", code, ctype)
 	}
 	if code, ctype, body := get("/favicon.ico", "image/*"); code != 200 || ctype != "image/svg+xml" || !strings.Contains(body, "<svg") {
 		t.Errorf("favicon: %d %s", code, ctype)
