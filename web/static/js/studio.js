@@ -104,8 +104,23 @@ function onConnectionState(conn) {
   } else if (st === 'disconnected') {
     clearTimeout(lostTimer);
     lostTimer = setTimeout(() => { if (pc === conn && conn.connectionState !== 'connected') lost(conn); }, disconnectedGraceMs);
+    // A server that no longer answers at all is gone: no need to wait out the grace period.
+    serverAnswers().then((up) => { if (!up && pc === conn && conn.connectionState !== 'connected') lost(conn); });
   } else if (st === 'failed' || st === 'closed') {
     lost(conn);
+  }
+}
+
+// serverAnswers reports whether the server answers /healthz within a couple of seconds.
+async function serverAnswers() {
+  const ctl = new AbortController();
+  const t = setTimeout(() => ctl.abort(), 2000);
+  try {
+    return (await fetch('/healthz', { signal: ctl.signal, cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(t);
   }
 }
 
