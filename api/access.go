@@ -82,7 +82,9 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 		return a, nil
 	}
 	if a.cl.join != "" {
-		claims, err := s.auth.joins.VerifyActive(ctx, s.Store, a.cl.join, w.ID, set.Visibility != models.VisibilityRegistration)
+		// Unregistered tokens are let through here and judged by joinAccepted, which knows
+		// the presenter's own link.
+		claims, err := s.auth.joins.VerifyActive(ctx, s.Store, a.cl.join, w.ID, true)
 		if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
 			return access{}, err
 		}
@@ -96,9 +98,21 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 // passcodePrefix marks the id of join tokens issued after a passcode check (POST .../join).
 const passcodePrefix = "p"
 
-// joinAccepted: with a passcode set, only tokens that went through a passcode check pass: a
-// registration (registering asks for the passcode) or a token from POST .../join.
+// presenterPrefix marks the id of a presenter's own watch link (GET .../watch-link). The dot
+// is outside the base64url alphabet, so no random id can start with it by chance.
+const presenterPrefix = "studio."
+
+// joinAccepted: a registration webinar takes only registrations' tokens; with a passcode set,
+// only tokens that went through a passcode check pass: a registration (registering asks for
+// the passcode) or a token from POST .../join. A presenter's link passes both: it was issued
+// to someone who may publish.
 func joinAccepted(set models.WebinarSettings, c auth.JoinClaims) bool {
+	if c.Registration == "" && strings.HasPrefix(c.ID, presenterPrefix) {
+		return true
+	}
+	if set.Visibility == models.VisibilityRegistration && c.Registration == "" {
+		return false
+	}
 	if !set.HasPasscode() {
 		return true
 	}

@@ -197,6 +197,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
+	if wantsHTML(c.Request()) {
+		if err := errorPage(c, status, msg); err == nil {
+			return
+		}
+	}
 	c.JSON(status, apiError{Error: msg})
 }
 

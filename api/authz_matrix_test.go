@@ -132,6 +132,7 @@ var matrix = []matrixRow{
 	{route: "GET /account", path: "/account", want: all(200)},
 	{route: "GET /dashboard", path: "/dashboard", want: all(200)},
 	{route: "GET /", path: "/", want: all(302)},
+	{route: "GET /favicon.ico", path: "/favicon.ico", want: all(200)},
 
 	// WHIP: the stream key (not sent here) or a role that may publish.
 	{route: "POST /whip/:id", path: "/whip/{w}", ctype: "application/sdp", body: "{send-offer}", want: [nPrincipals]int{401, 401, 201, 201, 201, 403, 201}},
@@ -156,6 +157,7 @@ var matrix = []matrixRow{
 	{route: "PATCH /api/webinars/:id", path: "/api/webinars/{w}", ctype: js, body: `{"title":"Renamed","visibility":"public"}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "DELETE /api/webinars/:id", path: "/api/webinars/{w}", want: [nPrincipals]int{401, 403, 403, 403, 204, 403, 204}},
 	{route: "POST /api/webinars/:id/stream-key", path: "/api/webinars/{w}/stream-key", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/watch-link", path: "/api/webinars/{w}/watch-link", want: [nPrincipals]int{401, 403, 200, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/members", path: "/api/webinars/{w}/members", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "PUT /api/webinars/:id/members", path: "/api/webinars/{w}/members", ctype: js, body: `{"email":"{spare}","role":"cohost"}`, want: [nPrincipals]int{401, 403, 403, 403, 200, 403, 200}},
 	// Registrations and the shared link: those who manage settings (issue 8, item 17).

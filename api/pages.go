@@ -1,23 +1,150 @@
 package api
 
 import (
+	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"lectern/auth"
+	"lectern/models"
 	"lectern/web"
 )
 
+// presenterLinkTTL bounds a studio's watch link: a day of classes, and a link a presenter
+// pasted somewhere stops working by itself.
+const presenterLinkTTL = 12 * time.Hour
+
 func (s *Server) pageRoutes() {
-	files := http.FileServer(http.FS(web.Static))
-	s.echo.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", files)))
+	s.echo.GET("/static/*", staticFiles())
 	s.echo.GET("/studio/:id", s.page("studio.html"))
 	s.echo.GET("/watch/:id", s.page("watch.html"))
 	s.echo.GET("/login", staticPage("login.html"))
 	s.echo.GET("/account", staticPage("account.html"))
 	s.echo.GET("/dashboard", staticPage("dashboard.html"))
 	s.echo.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/dashboard") })
+	// Browsers ask for /favicon.ico on pages without an icon link (JSON, transcripts).
+	s.echo.GET("/favicon.ico", favicon)
+	s.echo.GET("/api/webinars/:id/watch-link", s.watchLink)
+}
+
+type watchLinkAnswer struct {
+	WatchURL  string     `json:"watch_url"`
+	Token     string     `json:"token,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// watchLink is GET /api/webinars/:id/watch-link: the studio's "Open the watch page" link. A
+// presenter (stream key, or a signed-in role that may publish) gets a signed attendee link,
+// so their own webinar opens without a passcode or registration, and without riding the
+// session cookie (whose WHEP request would need a CSRF token the watch page does not have).
+func (s *Server) watchLink(c echo.Context) error {
+	a, err := s.require(c, c.Param("id"), auth.ActPublish)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	link := s.baseURL(c) + "/watch/" + a.w.ID
+	if !a.restricted() {
+		return c.JSON(http.StatusOK, watchLinkAnswer{WatchURL: link})
+	}
+	exp := s.now().Add(presenterLinkTTL)
+	tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
+		ID: presenterPrefix + auth.NewToken()[:16], Expires: exp.Unix()})
+	if err != nil {
+		return err
+	}
+	exp = time.Unix(exp.Unix(), 0).UTC()
+	return c.JSON(http.StatusOK, watchLinkAnswer{WatchURL: link + "?t=" + url.QueryEscape(tok), Token: tok, ExpiresAt: &exp})
+}
+
+// staticFiles serves the embedded files. A missing file or a directory is echo's 404, so a
+// browser gets the error page and no directory listing is shown.
+func staticFiles() echo.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(web.Static)))
+	return func(c echo.Context) error {
+		name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
+		if st, err := fs.Stat(web.Static, name); err != nil || st.IsDir() {
+			return echo.ErrNotFound
+		}
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+func favicon(c echo.Context) error {
+	body, err := fs.ReadFile(web.Static, "favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", body)
+}
+
+// errorPageTmpl is what a browser gets instead of {"error": ...} when it navigates to a page
+// that is not there or fails. Same stylesheet and icon as every page, no script.
+var errorPageTmpl = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Lectern</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/css/lectern.css">
+</head>
+<body class="narrow error-page">
+<header><h1>Lectern</h1></header>
+<main>
+  <h2 id="error-title">{{.Title}}</h2>
+  <p id="error-detail">{{.Detail}}</p>
+  <p><a class="button" href="/dashboard">Go to your webinars</a></p>
+  <p class="count">Error {{.Status}}</p>
+</main>
+</body>
+</html>
+`))
+
+// wantsHTML: a browser navigating to a page (not a script calling the API or a WHIP/WHEP
+// client) gets an HTML error page. API, media and metrics routes answer JSON whatever the
+// Accept header says, so scripts keep one error shape.
+func wantsHTML(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, p := range []string{"/api/", "/whip/", "/whep/", "/metrics", "/healthz"} {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return false
+		}
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// errorPage writes the HTML error page for status; msg is the client-safe message the JSON
+// error would have carried.
+func errorPage(c echo.Context, status int, msg string) error {
+	page := struct {
+		Title, Detail string
+		Status        int
+	}{Title: "Something went wrong", Detail: "The server could not show this page. Try again in a moment.", Status: status}
+	switch {
+	case status == http.StatusNotFound:
+		page.Title, page.Detail = "Page not found", "There is no page at this address. Check the link, or ask whoever sent it for a new one."
+		if strings.HasPrefix(c.Request().URL.Path, "/watch/") || strings.HasPrefix(c.Request().URL.Path, "/studio/") {
+			page.Title, page.Detail = "No such webinar", "This webinar does not exist or was deleted. Check the link, or ask the host for a new one."
+		}
+	case status < 500:
+		page.Title, page.Detail = http.StatusText(status), msg
+	}
+	var b strings.Builder
+	if err := errorPageTmpl.Execute(&b, page); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, []byte(b.String()))
 }
 
 // staticPage serves a page that needs no webinar; its script asks /api/me who is signed in.

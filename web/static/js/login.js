@@ -1,9 +1,15 @@
 import { api, $, showError } from './session.js';
 
+// next is where to go after signing in: ?next= when it names a page of this site, else the
+// dashboard. The URL parser decides: browsers read a backslash as a slash and drop tabs, so
+// "/\evil.example" and "/<TAB>/evil.example" are "//evil.example", another origin.
 function next() {
   const n = new URLSearchParams(location.search).get('next') || '';
-  // Only same-site paths: never send a freshly signed-in browser to another origin.
-  return n.startsWith('/') && !n.startsWith('//') ? n : '/dashboard';
+  if (!n.startsWith('/') || n.startsWith('//') || n.startsWith('/\\')) return '/dashboard';
+  let u;
+  try { u = new URL(n, location.origin); } catch { return '/dashboard'; }
+  // The parsed href, not the raw string, is what the browser is sent to.
+  return u.origin === location.origin ? u.href : '/dashboard';
 }
 
 function explain(err) {

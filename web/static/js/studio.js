@@ -1,4 +1,5 @@
-import { negotiate, hangUp, webinarId, webinarInfo } from './whip.js';
+import { negotiate, hangUp, webinarId, webinarInfo, PublishError } from './whip.js';
+import { Backoff, Notice } from './reconnect.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
@@ -7,6 +8,17 @@ let pc = null, session = null, camera = null, screenTx = null, screenStream = nu
 // csrf is set when a signed-in panelist publishes with their session instead of a stream key.
 let csrf = '';
 const sessionHeaders = (key) => (key || !csrf ? undefined : { 'X-CSRF-Token': csrf });
+// wanted: the presenter pressed "Go live" and not "End broadcast"; while it holds, a lost
+// connection is re-established on its own instead of leaving the teacher talking to nobody.
+let wanted = false, reconnecting = false, lostTimer = 0;
+const backoff = new Backoff([2000, 4000, 8000, 15000, 30000]);
+let notice = null;
+
+// An ICE connection that stays "disconnected" this long is treated as lost: Chromium only
+// calls it "failed" after about 30 s, which is too long to talk to nobody.
+const disconnectedGraceMs = 3000;
+// A publish whose ICE never connects is retried after this long.
+const connectTimeoutMs = 15000;
 
 function setState(text, live) {
   $('state').textContent = text;
@@ -15,56 +27,153 @@ function setState(text, live) {
 
 function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
 
+async function openCamera() {
+  if (camera) return;
+  camera = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+  });
+  $('preview').srcObject = camera;
+}
+
+// goLive is the "Go live" button: the first publish, whose errors go straight to the presenter.
 async function goLive() {
   showError('');
-  const key = $('key').value.trim();
+  notice.clear();
   $('go').disabled = true;
   setState('connecting…');
   try {
-    if (!camera) {
-      camera = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
-      });
-      $('preview').srcObject = camera;
-    }
-    pc = new RTCPeerConnection();
-    const [audio] = camera.getAudioTracks();
-    const [video] = camera.getVideoTracks();
-    // Three sections, fixed at the start: WHIP has no renegotiation, so the screen-share
-    // section exists from the beginning and gets a track when sharing starts.
-    pc.addTransceiver(audio || 'audio', { direction: 'sendonly', streams: [camera] });
-    pc.addTransceiver(video || 'video', { direction: 'sendonly', streams: [camera] });
-    screenTx = pc.addTransceiver('video', { direction: 'sendonly' });
-    pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'connected') setState('live', true);
-      if (pc.connectionState === 'failed') { setState('connection lost'); stop(); }
-    });
-    const speaker = $('speaker').value.trim();
-    localStorage.setItem('lectern.speaker', speaker);
-    session = await negotiate(pc, '/whip/' + encodeURIComponent(id) + '?speaker=' + encodeURIComponent(speaker), key, sessionHeaders(key));
-    $('stop').disabled = false;
-    for (const b of ['mic', 'cam', 'share']) $(b).disabled = false;
+    await openCamera();
   } catch (err) {
     showError(err);
     setState('offline');
-    if (pc) pc.close();
-    pc = null;
     $('go').disabled = false;
+    return;
+  }
+  wanted = true;
+  backoff.reset();
+  $('stop').disabled = false;
+  await publish();
+}
+
+// publish opens one WHIP session. A refusal that retrying cannot fix (wrong key, deleted
+// webinar) ends the attempt; anything else (server down, restarting, overloaded) is retried.
+async function publish() {
+  const key = $('key').value.trim();
+  const conn = new RTCPeerConnection();
+  pc = conn;
+  const [audio] = camera.getAudioTracks();
+  const [video] = camera.getVideoTracks();
+  // Three sections, fixed at the start: WHIP has no renegotiation, so the screen-share
+  // section exists from the beginning and gets a track when sharing starts.
+  conn.addTransceiver(audio || 'audio', { direction: 'sendonly', streams: [camera] });
+  conn.addTransceiver(video || 'video', { direction: 'sendonly', streams: [camera] });
+  const [shared] = screenStream ? screenStream.getVideoTracks() : [];
+  screenTx = conn.addTransceiver(shared || 'video', { direction: 'sendonly' });
+  conn.addEventListener('connectionstatechange', () => onConnectionState(conn));
+  const speaker = $('speaker').value.trim();
+  localStorage.setItem('lectern.speaker', speaker);
+  try {
+    const loc = await negotiate(conn, '/whip/' + encodeURIComponent(id) + '?speaker=' + encodeURIComponent(speaker), key, sessionHeaders(key));
+    if (pc !== conn) { hangUp(loc, key, sessionHeaders(key)); return; } // ended meanwhile
+    session = loc;
+    for (const b of ['mic', 'cam', 'share']) $(b).disabled = false;
+    clearTimeout(lostTimer);
+    lostTimer = setTimeout(() => { if (pc === conn && conn.connectionState !== 'connected') lost(conn); }, connectTimeoutMs);
+  } catch (err) {
+    if (pc !== conn) return;
+    if (err instanceof PublishError && !err.retryable) {
+      giveUp(err);
+      return;
+    }
+    lost(conn, err);
   }
 }
 
-function stop() {
+function onConnectionState(conn) {
+  if (pc !== conn) return;
+  const st = conn.connectionState;
+  if (st === 'connected') {
+    clearTimeout(lostTimer);
+    backoff.reset();
+    setState('live', true);
+    showError('');
+    if (reconnecting) notice.show('Live again', 'ok', 8000);
+    else notice.clear();
+    reconnecting = false;
+  } else if (st === 'disconnected') {
+    clearTimeout(lostTimer);
+    lostTimer = setTimeout(() => { if (pc === conn && conn.connectionState !== 'connected') lost(conn); }, disconnectedGraceMs);
+    // A server that no longer answers at all is gone: no need to wait out the grace period.
+    serverAnswers().then((up) => { if (!up && pc === conn && conn.connectionState !== 'connected') lost(conn); });
+  } else if (st === 'failed' || st === 'closed') {
+    lost(conn);
+  }
+}
+
+// serverAnswers reports whether the server answers /healthz within a couple of seconds.
+async function serverAnswers() {
+  const ctl = new AbortController();
+  const t = setTimeout(() => ctl.abort(), 2000);
+  try {
+    return (await fetch('/healthz', { signal: ctl.signal, cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+// tearDown ends the current session on both sides; the camera keeps running.
+function tearDown() {
+  clearTimeout(lostTimer);
   const key = $('key').value.trim();
   hangUp(session, key, sessionHeaders(key));
   session = null;
   if (pc) pc.close();
   pc = null;
-  stopScreen();
+}
+
+// lost: the session died (server restart, network). Say so, and publish again after a
+// growing pause so a restarting server is not hammered.
+function lost(conn, err) {
+  if (pc !== conn || !wanted) return;
+  tearDown();
+  reconnecting = true;
+  setState('reconnecting…');
+  const what = err && err.serverDown === false && err.message ? 'Could not go live (' + err.message + ')' : 'Connection lost';
+  notice.countdown(what + ' — reconnecting in', backoff.next(), ' Viewers cannot see or hear you until then.', () => {
+    if (!wanted) return;
+    notice.show(what + ' — reconnecting now…', 'warn');
+    publish();
+  });
+}
+
+// giveUp stops retrying: the server refused in a way a retry will not change.
+function giveUp(err) {
+  wanted = false;
+  reconnecting = false;
+  tearDown();
+  notice.clear();
+  showError(err);
+  resetControls();
+}
+
+function resetControls() {
   setState('offline');
   $('go').disabled = false;
   $('stop').disabled = true;
   for (const b of ['mic', 'cam', 'share']) $(b).disabled = true;
+}
+
+// stop is the "End broadcast" button.
+function stop() {
+  wanted = false;
+  reconnecting = false;
+  notice.clear();
+  tearDown();
+  stopScreen();
+  resetControls();
 }
 
 function toggle(button, track, onLabel, offLabel) {
@@ -82,7 +191,7 @@ async function shareScreen() {
   const [track] = screenStream.getVideoTracks();
   track.contentHint = 'detail';
   track.addEventListener('ended', stopScreen);
-  await screenTx.sender.replaceTrack(track);
+  if (screenTx && pc) await screenTx.sender.replaceTrack(track);
   $('screen-preview').srcObject = screenStream;
   $('screen-preview').classList.remove('hidden');
   $('share').textContent = 'Stop sharing';
@@ -97,7 +206,19 @@ function stopScreen() {
   $('share').textContent = 'Share screen';
 }
 
+// watchLink asks the server for a watch link this presenter can open: for a private webinar
+// it carries a signed token, so the watch page needs no passcode, registration or cookie.
+async function watchLink() {
+  const key = $('key').value.trim();
+  try {
+    const res = await fetch('/api/webinars/' + encodeURIComponent(id) + '/watch-link',
+      { headers: key ? { Authorization: 'Bearer ' + key } : {}, credentials: 'same-origin' });
+    if (res.ok) $('watch-link').href = (await res.json()).watch_url;
+  } catch { /* keep the plain link */ }
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
+  notice = new Notice($('notice'));
   $('key').value = params.get('key') || '';
   $('speaker').value = params.get('speaker') || localStorage.getItem('lectern.speaker') || '';
   $('watch-link').href = '/watch/' + encodeURIComponent(id);
@@ -106,6 +227,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('mic').addEventListener('click', () => toggle($('mic'), camera && camera.getAudioTracks()[0], 'Mute microphone', 'Unmute microphone'));
   $('cam').addEventListener('click', () => toggle($('cam'), camera && camera.getVideoTracks()[0], 'Turn camera off', 'Turn camera on'));
   $('share').addEventListener('click', shareScreen);
+  $('key').addEventListener('change', watchLink);
   window.addEventListener('pagehide', () => { const key = $('key').value.trim(); hangUp(session, key, sessionHeaders(key)); });
   if (!$('key').value) {
     try {
@@ -118,5 +240,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     $('title').textContent = 'Studio · ' + w.title;
     document.title = w.title + ' · Studio';
   } catch (err) { showError(err); return; }
+  await watchLink();
+  document.body.dataset.ready = '1';
   if (params.get('autostart') === '1' && $('key').value) goLive();
 });

@@ -14,6 +14,18 @@ function iceGathered(pc) {
   });
 }
 
+// PublishError is a WHIP/WHEP request that did not give a session. status 0: no answer at
+// all (serverDown). retryable: trying again later may work (server down, overloaded,
+// restarting); otherwise the request itself was refused (wrong key, no such webinar).
+export class PublishError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+    this.serverDown = status === 0;
+    this.retryable = status === 0 || status === 408 || status === 409 || status === 429 || status >= 500;
+  }
+}
+
 // negotiate sends pc's offer to url and applies the answer; it returns the session's URL.
 // extra headers carry a signed-in panelist's CSRF token when there is no stream key.
 export async function negotiate(pc, url, token, extra) {
@@ -22,11 +34,17 @@ export async function negotiate(pc, url, token, extra) {
   const headers = { 'Content-Type': 'application/sdp', ...(extra || {}) };
   if (token) headers.Authorization = 'Bearer ' + token;
   performance.mark('lectern:offer-sent');
-  const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription.sdp });
+  let res;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body: pc.localDescription.sdp });
+  } catch {
+    // fetch says only "Failed to fetch": the server is down, restarting or unreachable.
+    throw new PublishError('The server cannot be reached.', 0);
+  }
   if (res.status !== 201) {
     let msg = res.status + ' ' + res.statusText;
     try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
-    throw new Error(msg);
+    throw new PublishError(msg, res.status);
   }
   const sessionURL = new URL(res.headers.get('Location'), new URL(url, window.location.href)).toString();
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
@@ -53,7 +71,14 @@ export function joinToken() {
 
 export async function webinarInfo(id, token) {
   const headers = token ? { Authorization: 'Bearer ' + token } : {};
-  const res = await fetch('/api/webinars/' + encodeURIComponent(id), { headers });
+  let res;
+  try {
+    res = await fetch('/api/webinars/' + encodeURIComponent(id), { headers });
+  } catch {
+    const err = new Error('The server cannot be reached.');
+    err.status = 0;
+    throw err;
+  }
   if (!res.ok) {
     let data = {};
     try { data = await res.json(); } catch { /* not JSON */ }
