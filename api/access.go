@@ -96,7 +96,9 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 }
 
 // passcodePrefix marks the id of join tokens issued after a passcode check (POST .../join).
-const passcodePrefix = "p"
+// The dot is outside the base64url alphabet of random ids, so a link token issued before a
+// passcode was set can never pass for one.
+const passcodePrefix = "p."
 
 // presenterPrefix marks the id of a presenter's own watch link (GET .../watch-link). The dot
 // is outside the base64url alphabet, so no random id can start with it by chance.

@@ -54,7 +54,7 @@ func (s *Server) watchLink(c echo.Context) error {
 	}
 	exp := s.now().Add(presenterLinkTTL)
 	tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
-		ID: presenterPrefix + auth.NewToken()[:16], Expires: exp.Unix()})
+		ID: presenterPrefix + auth.NewToken()[:16], Expires: exp.Unix(), Epoch: a.set.LinkEpoch})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ func TestWatchLinkForPresenters(t *testing.T) {
 	}{{models.VisibilityLink, ""}, {models.VisibilityLink, "2468"}, {models.VisibilityRegistration, ""}, {models.VisibilityRegistration, "2468"}, {models.VisibilityPublic, "2468"}}
 	for _, tc := range cases {
 		w := s.webinar(t, h, tc.vis, tc.passcode)
+		// After a rotation the studio's link is of the new generation, so it still works.
+		if r := s.call(t, host, "POST", "/api/webinars/"+w.ID+"/link/rotate", "", ""); r.status != 200 {
+			t.Fatalf("rotate %s: %d %s", tc.vis, r.status, r.body)
+		}
 		for who, c := range map[string]creds{"host": host, "key": {bearer: w.StreamKey}} {
 			r := s.call(t, c, "GET", "/api/webinars/"+w.ID+"/watch-link", "", "")
 			var a watchLinkAnswer
