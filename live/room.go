@@ -60,6 +60,14 @@ func (r *Room) demand(lang string, readers int) {
 // sees it; if it cannot be stored it is not shown, so the transcript never misses a caption
 // that reached a viewer.
 func (r *Room) onEvent(ev transcribe.Event) {
+	switch {
+	case ev.Status != "":
+		r.hub.PublishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
+		return
+	case ev.Fill:
+		r.fill(ev)
+		return
+	}
 	c := captions.Caption{
 		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
 		StartMS: ev.Start.Milliseconds(), EndMS: ev.End.Milliseconds(),
@@ -82,8 +90,10 @@ func (r *Room) onEvent(ev transcribe.Event) {
 		return
 	}
 	if ev.Failed {
-		r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
-			"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
+		if !ev.Gap {
+			r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
+				"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
+		}
 		// Clear the partial the viewers may be showing for this utterance.
 		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
 		return
@@ -93,6 +103,29 @@ func (r *Room) onEvent(ev transcribe.Event) {
 		st.Submit(r.id, c)
 	}
 }
+
+// fill completes the stored transcript with the late final of a gap. It is not shown: live
+// viewers are well past it, and a resuming viewer reads it from the store.
+func (r *Room) fill(ev transcribe.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seg := models.Segment{
+		Caption: captions.Caption{ID: ev.ID, Final: true, Text: ev.Text, Lang: r.Webinar().Language,
+			Speaker: *r.speaker.Load(), StartMS: ev.Start.Milliseconds(), EndMS: ev.End.Milliseconds()},
+		Webinar: r.id, Session: ev.Session, Engine: ev.Engine,
+	}
+	ok, err := r.m.cfg.Store.FillSegment(ctx, seg)
+	if err == nil && !ok {
+		seg.Seq = r.hub.NextSeq()
+		err = r.m.cfg.Store.SaveSegment(ctx, seg)
+	}
+	if err != nil {
+		r.m.log.Error("caption gap not filled in the transcript", "webinar", r.id, "id", ev.ID, "err", err)
+	}
+}
+
+// Pool is the speech worker pool, or nil when captions are off.
+func (m *Manager) Pool() *transcribe.Pool { return m.cfg.Pool }
 
 func (r *Room) close() {
 	if r.untap != nil {
