@@ -237,3 +237,96 @@ func feedLive(t *testing.T, pool *Pool, cfg Config, pkts []*rtp.Packet, pace tim
 	}
 	return live
 }
+
+// quickStream records which ending a final took.
+type quickStream struct {
+	fakeStream
+	quick *atomic.Int64
+}
+
+func (s *quickStream) QuickFinal() (Result, error) {
+	s.quick.Add(1)
+	return s.Final()
+}
+
+type quickEngine struct {
+	streamEngine
+	quick atomic.Int64
+}
+
+func (e *quickEngine) NewStream(Options) (Stream, error) {
+	e.streams.Add(1)
+	e.open.Add(1)
+	return &quickStream{fakeStream: fakeStream{e: &e.streamEngine}, quick: &e.quick}, nil
+}
+
+// Behind by FastFinalsAt, a final with a stream takes the stream's own result instead of
+// decoding the utterance again; in normal times it does not.
+func TestFastFinalsWhenBehind(t *testing.T) {
+	speech := readWAV(t, "/work/shared/speech/real/real_ldc93s1.wav")
+	for _, behind := range []bool{false, true} {
+		eng := &quickEngine{}
+		cfg := DefaultConfig()
+		cfg.Workers = 2
+		cfg.EarlyFinal = false
+		pool, err := NewPool(eng, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if behind {
+			pool.over.mu.Lock()
+			pool.over.lastAt[levelFast] = time.Now().Add(time.Hour) // held for the whole test
+			pool.over.mu.Unlock()
+			pool.over.level.Store(levelFast)
+		}
+		c := &collector{}
+		var mu sync.Mutex
+		p := newPipeline(cfg.withDefaults(), pool, "s", &mu, c.sink)
+		pcm := concat(speech, silence(time.Second))
+		for i := 0; i < len(pcm); i += FrameSamples {
+			p.feed(pcm[i:min(i+FrameSamples, len(pcm))], time.Now())
+			for { // let every partial feed the stream
+				if f, q := pool.queue.depth(); f+q == 0 && pool.busy.Load() == 0 {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		p.flush()
+		p.pending.Wait()
+		pool.Close()
+		if f := c.finals(); len(f) == 0 || f[0].Text == "" {
+			t.Fatalf("behind=%v: finals %+v", behind, f)
+		}
+		if got := eng.quick.Load() > 0; got != behind {
+			t.Errorf("behind=%v: quick finals %d", behind, eng.quick.Load())
+		}
+	}
+}
+
+// Retained audio is bounded: past GapAudio the oldest gap's audio is dropped and counted.
+func TestGapAudioBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.GapAudio = 5 * time.Second
+	pool, err := NewPool(&spanEngine{}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for i := range 4 {
+		pool.retain(&job{u: &utterance{id: fmt.Sprint(i)}, fill: true, pcm: silence(2 * time.Second)})
+	}
+	gaps, audio := pool.over.pending()
+	if gaps != 2 || audio != 4*time.Second {
+		t.Errorf("%d gaps with %v of audio kept, want 2 with 4s", gaps, audio)
+	}
+	if got := testutil.ToFloat64(pool.metrics.gapDropped); got != 2 {
+		t.Errorf("dropped counter %v, want 2", got)
+	}
+	pool.over.mu.Lock()
+	first := pool.over.gaps[0].u.id
+	pool.over.mu.Unlock()
+	if first != "2" {
+		t.Errorf("kept %s first, want the newest two", first)
+	}
+}
