@@ -122,6 +122,9 @@ func (o *overload) note(level int, now time.Time) {
 // its hold time. Skipping holds for MaxLag, so viewers see "paused" until captions are
 // back within the bound for a while.
 func (o *overload) update(cfg Config, now time.Time, lag time.Duration) int {
+	if !o.enabled {
+		return levelOK
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if lag > cfg.ShedPartialsAt {
@@ -264,9 +267,9 @@ func (p *Pool) late(j *job, cost time.Duration) bool {
 }
 
 // affords reports whether a speculative final of samples would finish within the bound:
-// one that would not only holds the worker the real final needs.
+// one that would not is wasted (its final is skipped) and holds a worker others need.
 func (p *Pool) affords(samples int) bool {
-	return !p.over.enabled || p.over.estimate(samples) <= p.over.skipAt/2
+	return !p.over.enabled || p.over.estimate(samples) <= p.over.skipAt
 }
 
 // finalCost predicts the decode time of a final: with a stream, the audio not yet written
