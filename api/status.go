@@ -14,10 +14,11 @@ func (s *Server) status(c echo.Context) error {
 	out := struct {
 		Engine      string                       `json:"engine"`
 		EngineError string                       `json:"engine_error,omitempty"`
+		Captions    captionsStatus               `json:"captions"`
 		Translators []translate.TranslatorStatus `json:"translators"`
 		Storage     models.StorageHealth         `json:"storage"`
-	}{Engine: s.EngineName, EngineError: s.EngineError, Translators: []translate.TranslatorStatus{},
-		Storage: s.Store.Health()}
+	}{Engine: s.EngineName, EngineError: s.EngineError, Captions: s.captionsStatus(),
+		Translators: []translate.TranslatorStatus{}, Storage: s.Store.Health()}
 	if st := s.Live.Stage(); st != nil {
 		out.Translators = st.Status()
 	}
@@ -32,4 +33,26 @@ func (s *Server) healthz(c echo.Context) error {
 		return c.String(http.StatusOK, "degraded: storage: "+h.Error+"\n")
 	}
 	return c.String(http.StatusOK, "ok\n")
+}
+
+// captionsStatus is the live captions' readiness (the engine is warmed in the background
+// after start-up) and how far behind they run.
+type captionsStatus struct {
+	Engine     string  `json:"engine"`
+	Ready      bool    `json:"ready"`
+	Workers    int     `json:"workers"`
+	State      string  `json:"state"` // ok, delayed, paused; "off" without an engine
+	LagSeconds float64 `json:"lag_seconds"`
+	Gaps       int     `json:"gaps_pending"` // skipped utterances waiting to be filled
+	Error      string  `json:"error,omitempty"`
+}
+
+func (s *Server) captionsStatus() captionsStatus {
+	p := s.Live.Pool()
+	if p == nil {
+		return captionsStatus{Engine: s.EngineName, State: "off", Error: s.EngineError}
+	}
+	st := p.Status()
+	return captionsStatus{Engine: st.Engine, Ready: st.Ready, Workers: st.Workers, State: st.State,
+		LagSeconds: st.Lag.Seconds(), Gaps: st.Gaps, Error: st.Error}
 }

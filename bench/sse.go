@@ -66,20 +66,22 @@ func (r *CaptionReader) run() {
 	sc := bufio.NewScanner(r.res.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var ev Received
-	var data string
+	var data, kind string
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case strings.HasPrefix(line, "event:"):
+			kind = strings.TrimSpace(line[6:]) // "status": not a caption
 		case strings.HasPrefix(line, "id:"):
 			ev.EventID = strings.TrimSpace(line[3:])
 		case strings.HasPrefix(line, "data:"):
 			data += strings.TrimPrefix(line[5:], " ")
 		case line == "":
-			if data != "" && json.Unmarshal([]byte(data), &ev.Caption) == nil {
+			if kind == "" && data != "" && json.Unmarshal([]byte(data), &ev.Caption) == nil {
 				ev.At = time.Now()
 				r.events <- ev
 			}
-			ev, data = Received{}, ""
+			ev, data, kind = Received{}, "", ""
 		}
 	}
 	r.err = sc.Err()

@@ -76,3 +76,25 @@ func ParseLastEventID(s string) (seq int64, ok bool) {
 	}
 	return n, true
 }
+
+// EncodeStatus builds the frame of a status event:
+//
+//	event: status\n
+//	data: {"state":"delayed","lag_ms":4200}\n
+//	\n
+//
+// It has no id line (Last-Event-ID stays the last final) and Seq 0, so a resume never
+// filters it out. Browsers read it with addEventListener("status", ...).
+func EncodeStatus(s Status) Frame {
+	js, err := json.Marshal(s)
+	if err != nil {
+		panic("captions: marshal status: " + err.Error()) // a string and an int cannot fail
+	}
+	buf := make([]byte, 0, len("event: status\ndata: \n\n")+len(js))
+	buf = append(buf, "event: status\ndata: "...)
+	start := len(buf)
+	buf = append(buf, js...)
+	end := len(buf)
+	buf = append(buf, "\n\n"...)
+	return Frame{SSE: buf, JSON: buf[start:end:end]}
+}

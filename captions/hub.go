@@ -42,6 +42,8 @@ type Hub struct {
 	log   *slog.Logger
 	seq   atomic.Int64
 
+	status *Frame // the latest status while captions are not ok, for new subscribers; guarded by mu
+
 	mu        sync.Mutex
 	subs      map[string][]*Subscriber
 	closed    bool
@@ -118,6 +120,35 @@ func (h *Hub) Publish(c Caption) {
 	}
 }
 
+// PublishStatus sends a status event to every subscriber of every language (the status is
+// the webinar's, not a language's), dropping any that is too slow as Publish does. New
+// subscribers get the latest status first unless it is "ok".
+func (h *Hub) PublishStatus(st Status) {
+	f := EncodeStatus(st)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.status = &f
+	if st.State == "ok" {
+		h.status = nil
+	}
+	for _, list := range h.subs {
+		for i := 0; i < len(list); {
+			s := list[i]
+			select {
+			case s.ch <- f:
+				i++
+			default:
+				h.removeLocked(s, ErrTooSlow)
+				list = h.subs[s.lang]
+			}
+		}
+	}
+	h.flushDemandAndUnlock()
+}
+
 // Subscribe adds a live reader of lang. On a closed hub the subscriber's Frames is already
 // closed and Err is ErrHubClosed.
 func (h *Hub) Subscribe(lang string) *Subscriber {
@@ -132,6 +163,9 @@ func (h *Hub) Subscribe(lang string) *Subscriber {
 	list := h.subs[lang]
 	s.idx = len(list)
 	h.subs[lang] = append(list, s)
+	if h.status != nil {
+		s.ch <- *h.status // the queue is empty: this cannot block
+	}
 	h.m.subscribers.Inc()
 	if len(list) == 0 {
 		h.demandLocked(lang, 1)

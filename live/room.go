@@ -69,6 +69,14 @@ func (r *Room) demand(lang string, readers int) {
 // refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
 // background once the store takes writes again.
 func (r *Room) onEvent(ev transcribe.Event) {
+	switch {
+	case ev.Status != "":
+		r.hub.PublishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
+		return
+	case ev.Fill:
+		r.fill(ev)
+		return
+	}
 	offset := r.sessionStart(ev)
 	c := captions.Caption{
 		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
@@ -92,8 +100,10 @@ func (r *Room) onEvent(ev transcribe.Event) {
 		c.Unsaved = true
 	}
 	if ev.Failed {
-		r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
-			"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
+		if !ev.Gap {
+			r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
+				"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
+		}
 		// Clear the partial the viewers may be showing for this utterance.
 		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
 		return
@@ -110,6 +120,30 @@ func (r *Room) onSaved(seg models.Segment) {
 		r.hub.Publish(seg.Caption)
 	}
 }
+
+// fill completes the stored transcript with the late final of a gap. It is not shown: live
+// viewers are well past it, and a resuming viewer reads it from the store.
+func (r *Room) fill(ev transcribe.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offset := r.sessionStart(ev) // placed when its gap went by; the insert needs timeline times
+	seg := models.Segment{
+		Caption: captions.Caption{ID: ev.ID, Final: true, Text: ev.Text, Lang: r.Webinar().Language,
+			Speaker: *r.speaker.Load(), StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds()},
+		Webinar: r.id, Session: ev.Session, Engine: ev.Engine,
+	}
+	ok, err := r.m.cfg.Store.FillSegment(ctx, seg)
+	if err == nil && !ok {
+		seg.Seq = r.hub.NextSeq()
+		err = r.m.cfg.Store.SaveSegment(ctx, seg)
+	}
+	if err != nil {
+		r.m.log.Error("caption gap not filled in the transcript", "webinar", r.id, "id", ev.ID, "err", err)
+	}
+}
+
+// Pool is the speech worker pool, or nil when captions are off.
+func (m *Manager) Pool() *transcribe.Pool { return m.cfg.Pool }
 
 func (r *Room) close() {
 	if r.untap != nil {

@@ -36,6 +36,15 @@ type Config struct {
 	Retries      int           // attempts for a final before it is emitted as Failed
 	RetryBackoff time.Duration // first backoff between attempts, doubled each time
 	Timeout      time.Duration // per engine call
+
+	// Overload. The pool's lag is the wall time since the end of the oldest utterance whose
+	// final is not out yet; as it grows the pool degrades in steps, so live captions stay
+	// within MaxLag of the words and the stored transcript is completed afterwards.
+	ShedPartialsAt time.Duration // lag from which partials are shed (those needing a batch decode, and any that would arrive later than this)
+	FastFinalsAt   time.Duration // lag from which finals take the stream's own result instead of decoding the utterance again
+	MaxLag         time.Duration // bound on a live final's lag: a final predicted later is skipped (a Gap) and filled when idle; < 0 disables all of this (files)
+	FillAfter      time.Duration // idle time the pool waits for before it decodes a skipped utterance
+	GapAudio       time.Duration // audio of skipped utterances kept to fill them; past it the oldest is dropped (counted) and its gap stays
 }
 
 // DefaultConfig returns the defaults used by `lectern serve` and `lectern transcribe`.
@@ -61,6 +70,11 @@ func DefaultConfig() Config {
 		Retries:        3,
 		RetryBackoff:   200 * time.Millisecond,
 		Timeout:        30 * time.Second,
+		ShedPartialsAt: 1500 * time.Millisecond,
+		FastFinalsAt:   2500 * time.Millisecond,
+		MaxLag:         5 * time.Second,
+		FillAfter:      2 * time.Second,
+		GapAudio:       5 * time.Minute, // ≈ 19 MB of 16 kHz float32
 	}
 }
 
@@ -100,6 +114,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = d.Timeout
+	}
+	if c.MaxLag == 0 {
+		c.MaxLag = d.MaxLag
+	}
+	if c.ShedPartialsAt <= 0 {
+		c.ShedPartialsAt = min(d.ShedPartialsAt, c.MaxLag*3/10)
+	}
+	if c.FastFinalsAt <= 0 {
+		c.FastFinalsAt = min(d.FastFinalsAt, c.MaxLag/2)
+	}
+	if c.FillAfter <= 0 {
+		c.FillAfter = d.FillAfter
+	}
+	if c.GapAudio <= 0 {
+		c.GapAudio = d.GapAudio
 	}
 	return c
 }

@@ -63,3 +63,17 @@ type Stream interface {
 	// Close releases the stream's resources; safe after Final and safe to call twice.
 	Close() error
 }
+
+// QuickFinaler is offered by streams whose Final decodes the utterance again for accuracy:
+// QuickFinal ends the utterance with the incremental decode's own result instead, which costs
+// only the audio not yet written. The pool uses it when it is behind.
+type QuickFinaler interface {
+	QuickFinal() (Result, error)
+}
+
+// Warmer is offered by engines that load resources on first use (PocketSphinx loads a model
+// per decoder): Warm loads what n concurrent calls need, so the first utterances of a fresh
+// server do not pay for it.
+type Warmer interface {
+	Warm(ctx context.Context, n int) error
+}

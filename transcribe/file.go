@@ -35,6 +35,7 @@ func TranscribeFile(ctx context.Context, path string, eng Engine, cfg Config, pr
 	cfg = cfg.withDefaults()
 	cfg.PartialEvery = 0
 	cfg.EarlyFinal = false // no one waits for a file's captions: spend no CPU guessing
+	cfg.MaxLag = -1        // nor sheds or skips anything to keep up
 	src, err := openSource(ctx, path)
 	if err != nil {
 		return nil, err

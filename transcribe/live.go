@@ -45,6 +45,7 @@ type Live struct {
 	last    time.Time // arrival of the last packet
 	out     []tapPacket
 	pipes   []*pipeline // every session's pipeline, to wait for their finals on Close
+	shown   shownStatus // the status viewers were last told
 }
 
 // NewLive starts captioning into sink with pool's engine.
@@ -116,6 +117,7 @@ func (l *Live) run() {
 			l.packet(p)
 		case now := <-tick.C:
 			l.idle(now)
+			l.report(now)
 		}
 	}
 }

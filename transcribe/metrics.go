@@ -15,6 +15,13 @@ type metrics struct {
 	latency      *prometheus.HistogramVec
 	tapDrops     prometheus.Counter
 	lost         prometheus.Counter
+
+	liveLag    prometheus.Gauge // lectern_caption_lag_seconds
+	level      prometheus.Gauge
+	skipped    prometheus.Counter
+	filled     prometheus.Counter
+	gapDropped prometheus.Counter
+	gapAudio   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -57,8 +64,33 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "lectern_transcribe_packets_lost_total",
 			Help: "RTP packets missing after reordering, concealed.",
 		}),
+		liveLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lectern_caption_lag_seconds",
+			Help: "How far live captions are behind the words now: wall time since the end of the oldest utterance whose final is not out yet, across all webinars (0 when none waits).",
+		}),
+		level: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lectern_transcribe_overload_level",
+			Help: "How the pool degrades to keep up: 0 normal, 1 partials shed, 2 finals from the stream's own result, 3 audio skipped (gaps filled later).",
+		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lectern_transcribe_finals_skipped_total",
+			Help: "Utterances skipped live because their final would have come later than the lag bound; each is a recorded gap, filled when the pool is idle.",
+		}),
+		filled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lectern_transcribe_gaps_filled_total",
+			Help: "Skipped utterances decoded later from their retained audio.",
+		}),
+		gapDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lectern_transcribe_gap_audio_dropped_total",
+			Help: "Skipped utterances whose retained audio was dropped (memory bound or shutdown): their gap stays in the transcript.",
+		}),
+		gapAudio: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lectern_transcribe_gap_audio_seconds",
+			Help: "Audio of skipped utterances retained to fill their gaps.",
+		}),
 	}
-	for _, c := range []any{&m.queueDepth, &m.lag, &m.shed, &m.engineErrors, &m.failed, &m.latency, &m.tapDrops, &m.lost} {
+	for _, c := range []any{&m.queueDepth, &m.lag, &m.shed, &m.engineErrors, &m.failed, &m.latency, &m.tapDrops, &m.lost,
+		&m.liveLag, &m.level, &m.skipped, &m.filled, &m.gapDropped, &m.gapAudio} {
 		if err := register(reg, c); err != nil {
 			return nil, err
 		}
@@ -79,6 +111,8 @@ func register(reg prometheus.Registerer, c any) error {
 		col = *v
 	case *prometheus.Counter:
 		col = *v
+	case *prometheus.Gauge:
+		col = *v
 	}
 	err := reg.Register(col)
 	var are prometheus.AlreadyRegisteredError
@@ -94,6 +128,8 @@ func register(reg prometheus.Registerer, c any) error {
 		*v = are.ExistingCollector.(*prometheus.CounterVec)
 	case *prometheus.Counter:
 		*v = are.ExistingCollector.(prometheus.Counter)
+	case *prometheus.Gauge:
+		*v = are.ExistingCollector.(prometheus.Gauge)
 	}
 	return nil
 }

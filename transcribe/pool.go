@@ -25,11 +25,18 @@ type Pool struct {
 	log        *slog.Logger
 	streams    atomic.Int64 // open streams, at most cfg.MaxStreams
 	busy       atomic.Int64 // workers running a job
+	fillBusy   atomic.Int64 // of which filling a gap
+	over       *overload
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	warmed  chan struct{} // closed once warm is done
+	warmErr error         // set before warmed is closed
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // workers
+	watchWG   sync.WaitGroup // watch and warm
+	stopWatch chan struct{}
+	once      sync.Once
 }
 
 // NewPool starts cfg.Workers workers on eng. Metrics go to reg (a fresh registry when nil).
@@ -47,14 +54,20 @@ func NewPool(eng Engine, cfg Config, reg prometheus.Registerer) (*Pool, error) {
 		metrics:    m,
 		queue:      newJobQueue(cfg.QueueSize, m),
 		log:        slog.Default().With("engine", eng.Name()),
+		over:       newOverload(cfg),
+		warmed:     make(chan struct{}),
 		ctx:        ctx,
 		cancel:     cancel,
+		stopWatch:  make(chan struct{}),
 	}
 	p.streamer, _ = eng.(Streamer)
 	for range cfg.Workers {
 		p.wg.Add(1)
 		go p.work()
 	}
+	p.watchWG.Add(2)
+	go p.warm()
+	go p.watch()
 	return p, nil
 }
 
@@ -65,13 +78,24 @@ func (p *Pool) Engine() Engine { return p.engine }
 // dropped). Submitting after Close resolves nothing.
 func (p *Pool) Close() {
 	p.once.Do(func() {
+		close(p.stopWatch)
 		p.queue.close()
 		p.wg.Wait()
 		p.cancel()
+		p.watchWG.Wait()
+		p.dropGaps()
 	})
 }
 
-func (p *Pool) submit(j *job) { p.queue.push(j) }
+func (p *Pool) submit(j *job) {
+	if !j.fill {
+		p.over.liveAt.Store(time.Now().UnixNano())
+	}
+	if j.final && j.spec == nil && p.over.enabled {
+		p.over.track(j)
+	}
+	p.queue.push(j)
+}
 
 func (p *Pool) work() {
 	defer p.wg.Done()
@@ -84,6 +108,8 @@ func (p *Pool) work() {
 		switch {
 		case j.spec != nil:
 			p.speculate(j)
+		case j.fill:
+			p.fill(j)
 		case j.final:
 			p.final(j)
 		default:
@@ -100,6 +126,9 @@ func (p *Pool) partial(j *job) {
 	defer u.mu.Unlock()
 	if u.closed.Load() || len(j.pcm) <= u.lastN {
 		return // the final or a newer partial got here first
+	}
+	if p.shedPartial(u, j) {
+		return
 	}
 	u.lastN = len(j.pcm)
 	text, err := p.partialText(u, j.pcm)
@@ -147,10 +176,38 @@ func (p *Pool) partialText(u *utterance, pcm []float32) (string, error) {
 	return u.agreement.update(resultText(res)), nil
 }
 
+// shedPartial drops a partial the pool cannot afford (u.mu held): when it is behind, one
+// that needs a batch decode (a stream's hypothesis costs nothing the final will not need),
+// and always one that would arrive later than ShedPartialsAt.
+func (p *Pool) shedPartial(u *utterance, j *job) bool {
+	if !p.over.enabled {
+		return false
+	}
+	stream := u.stream != nil || (!u.noStream && p.streamer != nil && p.streams.Load() < int64(p.cfg.MaxStreams))
+	cost := p.over.estimate(len(j.pcm))
+	if stream {
+		cost = p.over.estimate(len(j.pcm) - u.written)
+	}
+	now := time.Now()
+	switch {
+	case now.Sub(j.endWall)+cost > p.cfg.ShedPartialsAt:
+		p.over.note(levelShed, now)
+		p.metrics.shed.WithLabelValues("late").Inc()
+		return true
+	case !stream && p.over.levelNow() >= levelShed:
+		p.metrics.shed.WithLabelValues("behind").Inc()
+		return true
+	}
+	return false
+}
+
 // final decodes a closed utterance, retrying with backoff; it always resolves the utterance.
+// When the pool is behind it may take the stream's own result (levelFast) or skip the
+// decode altogether (see late).
 func (p *Pool) final(j *job) {
 	u := j.u
 	defer j.done()
+	defer p.over.resolve(j)
 	u.closed.Store(true) // from here on no partial of u is emitted
 	// Take over the utterance's stream, if any. With a batch engine there is nothing to take,
 	// and a slow partial decode still running must not delay the final.
@@ -161,6 +218,15 @@ func (p *Pool) final(j *job) {
 		s, written = u.stream, u.written
 		u.stream = nil
 		u.mu.Unlock()
+	}
+	_, canQuick := s.(QuickFinaler)
+	quick := canQuick && p.over.levelNow() >= levelFast
+	if p.late(j, p.finalCost(j, s != nil, written, quick)) {
+		if s != nil {
+			p.closeStream(s)
+		}
+		p.skip(j)
+		return
 	}
 
 	var text string
@@ -183,7 +249,7 @@ func (p *Pool) final(j *job) {
 			backoff *= 2
 		}
 		if s != nil {
-			text, err = p.streamFinal(s, j.pcm[min(written, len(j.pcm)):])
+			text, err = p.streamFinal(s, j.pcm[min(written, len(j.pcm)):], quick)
 			s = nil // consumed; a retry decodes the whole utterance in one call
 		} else {
 			var res Result
@@ -217,7 +283,7 @@ func (p *Pool) final(j *job) {
 			ev.Text = Punctuate(ev.Text, true)
 		}
 	}
-	u.emit.final(u, ev, j.endWall)
+	u.emit.final(u, ev, j.endWall, nil)
 }
 
 // idle reports whether nothing is queued and no worker is busy: spare capacity.
@@ -237,14 +303,20 @@ func (p *Pool) speculate(j *job) {
 }
 
 // streamFinal feeds the rest of the utterance to its stream and ends it: most of the audio
-// is decoded already.
-func (p *Pool) streamFinal(s Stream, rest []float32) (string, error) {
+// is decoded already. quick takes the stream's own result (see QuickFinaler).
+func (p *Pool) streamFinal(s Stream, rest []float32, quick bool) (string, error) {
 	defer p.closeStream(s)
 	t0 := time.Now()
 	if err := s.Write(rest); err != nil {
 		return "", fmt.Errorf("stream write: %w", err)
 	}
-	res, err := s.Final()
+	var res Result
+	var err error
+	if qf, ok := s.(QuickFinaler); ok && quick {
+		res, err = qf.QuickFinal()
+	} else {
+		res, err = s.Final()
+	}
 	p.metrics.latency.WithLabelValues("final").Observe(time.Since(t0).Seconds())
 	if err != nil {
 		return "", fmt.Errorf("stream final: %w", err)
@@ -257,7 +329,11 @@ func (p *Pool) call(pcm []float32, kind string) (Result, error) {
 	defer cancel()
 	t0 := time.Now()
 	res, err := p.engine.Transcribe(ctx, pcm, p.cfg.Options)
-	p.metrics.latency.WithLabelValues(kind).Observe(time.Since(t0).Seconds())
+	took := time.Since(t0)
+	p.metrics.latency.WithLabelValues(kind).Observe(took.Seconds())
+	if err == nil {
+		p.over.observe(len(pcm), took)
+	}
 	return res, err
 }
 

@@ -17,17 +17,20 @@ type job struct {
 
 	spec    *speculation // this job is the speculative decode filling spec (queued as a final)
 	useSpec *speculation // this final may take its text from spec
+	fill    bool         // decode a skipped utterance for the stored transcript (see overload.go)
 }
 
 // jobQueue is the pool's bounded priority queue. Finals always go before partials and are
 // never dropped (their number is bounded by how fast people talk, a few a second across all
 // webinars). Partials are bounded: a newer partial of an utterance takes the place of its
-// queued older one, and past the limit the oldest partial is shed.
+// queued older one, and past the limit the oldest partial is shed. Fills come last; the pool
+// queues one at a time, and only when it is idle.
 type jobQueue struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	finals   []*job
 	partials []*job
+	fills    []*job
 	limit    int
 	closed   bool
 	metrics  *metrics
@@ -49,9 +52,12 @@ func (q *jobQueue) push(j *job) {
 		}
 		return
 	}
-	if j.final {
+	switch {
+	case j.fill:
+		q.fills = append(q.fills, j)
+	case j.final:
 		q.finals = append(q.finals, j)
-	} else {
+	default:
 		q.pushPartial(j)
 	}
 	q.gauges()
@@ -75,7 +81,7 @@ func (q *jobQueue) pushPartial(j *job) {
 }
 
 // pop blocks until a job is ready; it returns nil once the queue is closed and holds no
-// finals (queued partials are dropped on close: nobody will read them).
+// finals (queued partials and fills are dropped on close: nobody will read them).
 func (q *jobQueue) pop() *job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -97,6 +103,12 @@ func (q *jobQueue) pop() *job {
 			q.gauges()
 			return j
 		}
+		if len(q.fills) > 0 {
+			j := q.fills[0]
+			q.fills[0] = nil
+			q.fills = q.fills[1:]
+			return j
+		}
 		q.cond.Wait()
 	}
 }
@@ -105,6 +117,7 @@ func (q *jobQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.partials = nil
+	q.fills = nil
 	q.gauges()
 	q.cond.Broadcast()
 	q.mu.Unlock()

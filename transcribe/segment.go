@@ -62,7 +62,7 @@ func newPipeline(cfg Config, pool *Pool, session string, sinkMu *sync.Mutex, sin
 		pool:    pool,
 		session: session,
 		vad:     newVAD(cfg.VAD),
-		emit:    newEmitter(sinkMu, sink, pool.metrics),
+		emit:    newEmitter(sinkMu, sink, pool),
 	}
 }
 
@@ -177,10 +177,10 @@ func (p *pipeline) speculate() {
 	if !p.cfg.EarlyFinal || time.Duration(u.voiced)*frameDur < p.cfg.MinUtterance {
 		return
 	}
-	if !p.pool.idle() {
+	n := len(u.levels)
+	if !p.pool.idle() || !p.pool.affords(n*FrameSamples) {
 		return
 	}
-	n := len(u.levels)
 	u.spec = &speculation{frames: n, done: make(chan struct{})}
 	p.pool.submit(&job{u: u, final: true, spec: u.spec, pcm: u.pcm[: n*FrameSamples : n*FrameSamples]})
 }
@@ -244,6 +244,7 @@ func (p *pipeline) close(keep int) {
 	}
 	p.pending.Add(1)
 	p.inflight.Add(1)
+	u.emit.submitted(u.num, p.wall.Add(-after))
 	p.pool.submit(&job{
 		u:       u,
 		final:   true,

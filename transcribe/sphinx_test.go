@@ -341,3 +341,26 @@ func benchLiveLatency(b *testing.B, eng *sphinx.Engine, cfg transcribe.Config) {
 	b.ReportMetric(median(finalLag), "final-lag-p50-ms")
 	b.ReportMetric(median(firstPartial), "first-partial-p50-ms")
 }
+
+// A warmed pool has one PocketSphinx decoder per worker loaded before any utterance: the
+// first final of a fresh server does not load a model.
+func TestSphinxPoolWarmsDecoders(t *testing.T) {
+	eng := newSphinxWith(t, sphinx.Config{Decoders: 2})
+	if n := eng.Loaded(); n != 0 {
+		t.Fatalf("%d decoders loaded by New, want none (loading is the pool's background work)", n)
+	}
+	cfg := transcribe.DefaultConfig()
+	cfg.Workers = 2
+	pool, err := transcribe.NewPool(eng, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	<-pool.Warmed()
+	if st := pool.Status(); !st.Ready {
+		t.Fatalf("not ready: %+v", st)
+	}
+	if n := eng.Loaded(); n != 2 {
+		t.Errorf("%d decoders loaded after warming, want 2 (one per worker)", n)
+	}
+}

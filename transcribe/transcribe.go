@@ -33,7 +33,23 @@ type Event struct {
 
 	// SessionStart places the session in time, so a webinar's sessions can share a timeline.
 	SessionStart time.Time
+	// Gap marks a Failed final that was skipped live because the pool was too far behind:
+	// its audio is kept and decoded when the pool is idle, and a Fill event follows.
+	Gap bool
+	// Fill is the late final of an earlier Gap, with the same ID: it completes the stored
+	// transcript and is not meant for live viewers.
+	Fill bool
+	// Status, when set, makes this a status event rather than a caption: the state of live
+	// captions (StatusOK, StatusDelayed or StatusPaused), with Lag how far behind they are.
+	Status string
 }
+
+// Live caption states reported in Event.Status.
+const (
+	StatusOK      = "ok"      // captions keep up
+	StatusDelayed = "delayed" // the pool is behind: partials are shed, finals may be less accurate
+	StatusPaused  = "paused"  // the pool is skipping audio; the transcript is completed later
+)
 
 // utteranceID is the ID shared by an utterance's partials and its final.
 func utteranceID(session string, n int) string {

@@ -28,12 +28,16 @@ type Engine struct {
 }
 
 var (
-	_ transcribe.Engine   = (*Engine)(nil)
-	_ transcribe.Streamer = (*Engine)(nil)
+	_ transcribe.Engine       = (*Engine)(nil)
+	_ transcribe.Streamer     = (*Engine)(nil)
+	_ transcribe.Warmer       = (*Engine)(nil)
+	_ transcribe.QuickFinaler = (*Stream)(nil)
 )
 
-// New checks the model files and loads the first decoder, so a bad path fails here rather
-// than on the first utterance. More decoders are loaded as concurrent work needs them.
+// New checks the model files, so a bad path fails here rather than on the first utterance.
+// It loads no decoder: a load takes a second or more, and a server should answer its health
+// checks at once. Warm loads them in the background; otherwise they are loaded as
+// concurrent work needs them.
 func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	for _, p := range []string{cfg.ModelDir, cfg.Dict, cfg.LM} {
@@ -45,18 +49,47 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("sphinx: Args must be name/value pairs, got %d items", len(cfg.Args))
 	}
 	setupLog(cfg.Logger)
-	e := &Engine{
+	return &Engine{
 		cfg:   cfg,
 		args:  append([]string{"-hmm", cfg.ModelDir, "-dict", cfg.Dict, "-lm", cfg.LM}, cfg.Args...),
 		freed: make(chan struct{}),
+	}, nil
+}
+
+// Warm loads decoders until n exist (at most Config.Decoders), so that many concurrent
+// calls find one ready. Loads happen one at a time (see load); ctx is checked between them.
+func (e *Engine) Warm(ctx context.Context, n int) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return ErrClosed
+		}
+		if e.created >= min(n, e.cfg.Decoders) {
+			e.mu.Unlock()
+			return nil
+		}
+		e.created++
+		e.mu.Unlock()
+		d, err := e.load()
+		if err != nil {
+			e.mu.Lock()
+			e.created--
+			e.mu.Unlock()
+			return err
+		}
+		e.release(d)
 	}
-	d, err := e.load()
-	if err != nil {
-		return nil, err
-	}
-	e.created = 1
-	e.free = append(e.free, d)
-	return e, nil
+}
+
+// Loaded is the number of decoders loaded so far.
+func (e *Engine) Loaded() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.created
 }
 
 func (e *Engine) Name() string     { return "sphinx" }

@@ -38,3 +38,7 @@ func (s *Stream) Write(pcm []float32) error         { return ErrNotCompiled }
 func (s *Stream) Partial() (string, error)          { return "", ErrNotCompiled }
 func (s *Stream) Final() (transcribe.Result, error) { return transcribe.Result{}, ErrNotCompiled }
 func (s *Stream) Close() error                      { return nil }
+
+func (e *Engine) Warm(ctx context.Context, n int) error  { return ErrNotCompiled }
+func (e *Engine) Loaded() int                            { return 0 }
+func (s *Stream) QuickFinal() (transcribe.Result, error) { return transcribe.Result{}, ErrNotCompiled }

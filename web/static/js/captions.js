@@ -25,6 +25,7 @@ export class CaptionView {
     this.el = document.getElementById('captions');
     this.finals = [];      // recent finals, oldest first: {id, text, note}
     this.partial = null;   // {id, text}
+    this.status = null;    // {state, lag_ms} while captions are delayed or paused
     this.source = null;
     const $ = (id) => document.getElementById(id);
     this.lang = localStorage.getItem('lectern.cc.lang') || spoken;
@@ -71,6 +72,22 @@ export class CaptionView {
       (this.tokenQuery ? '&' + this.tokenQuery : '');
     this.source = new EventSource(url);
     this.source.onmessage = (e) => this.onCaption(JSON.parse(e.data));
+    // The server says when the speech engine falls behind (event: status).
+    this.source.addEventListener('status', (e) => this.onStatus(JSON.parse(e.data)));
+  }
+
+  onStatus(s) {
+    this.status = s.state === 'ok' ? null : s;
+    this.render();
+  }
+
+  // statusText says why captions lag or stop, so viewers do not think they are broken.
+  statusText() {
+    const s = this.status;
+    if (!s) return '';
+    if (s.state === 'paused') return 'Captions paused, catching up (the transcript will be complete)';
+    const secs = Math.max(1, Math.round((s.lag_ms || 0) / 1000));
+    return 'Captions delayed (about ' + secs + ' s behind)';
   }
 
   onCaption(c) {
@@ -91,10 +108,17 @@ export class CaptionView {
     for (const f of this.finals) for (const l of wrap(f.text)) rows.push({ text: l, cls: 'line', note: f.note });
     if (this.partial) for (const l of wrap(this.partial.text)) rows.push({ text: l, cls: 'line partial' });
     const shown = rows.slice(-maxLines);
+    const status = this.statusText();
+    if (status) shown.push({ text: status, cls: 'line status', state: this.status.state });
     this.el.replaceChildren(...shown.map((r) => {
       const d = document.createElement('div');
       d.className = r.cls;
       d.textContent = r.text;
+      if (r.state) {
+        d.id = 'cc-status';
+        d.dataset.state = r.state;
+        d.setAttribute('role', 'status');
+      }
       if (r.note) {
         const n = document.createElement('span');
         n.className = 'note';
