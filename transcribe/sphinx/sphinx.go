@@ -74,11 +74,8 @@ func (e *Engine) Warm(ctx context.Context, n int) error {
 		}
 		e.created++
 		e.mu.Unlock()
-		d, err := e.load()
+		d, err := e.loadReserved()
 		if err != nil {
-			e.mu.Lock()
-			e.created--
-			e.mu.Unlock()
 			return err
 		}
 		e.release(d)
@@ -135,6 +132,18 @@ func (e *Engine) load() (*decoder, error) {
 	return newDecoder(e.args)
 }
 
+// loadReserved loads a decoder whose place the caller reserved (created++ under mu) and
+// gives the place back if loading fails.
+func (e *Engine) loadReserved() (*decoder, error) {
+	d, err := e.load()
+	if err != nil {
+		e.mu.Lock()
+		e.created--
+		e.mu.Unlock()
+	}
+	return d, err
+}
+
 // acquire lends a decoder: an idle one, else a new one while under the limit, else (if
 // wait) the next one returned.
 func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
@@ -156,14 +165,7 @@ func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
 		if e.created < e.cfg.Decoders {
 			e.created++
 			e.mu.Unlock()
-			d, err := e.load()
-			if err != nil {
-				e.mu.Lock()
-				e.created--
-				e.mu.Unlock()
-				return nil, err
-			}
-			return d, nil
+			return e.loadReserved()
 		}
 		if !wait {
 			e.mu.Unlock()
