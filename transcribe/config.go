@@ -1,6 +1,7 @@
 package transcribe
 
 import (
+	"log/slog"
 	"runtime"
 	"time"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Retries      int           // attempts for a final before it is emitted as Failed
 	RetryBackoff time.Duration // first backoff between attempts, doubled each time
 	Timeout      time.Duration // per engine call
+	Logger       *slog.Logger  // nil: slog.Default()
 
 	// Overload. The pool's lag is the wall time since the end of the oldest utterance whose
 	// final is not out yet; as it grows the pool degrades in steps, so live captions stay

@@ -1,6 +1,7 @@
 package transcribe
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,7 @@ func NewPool(eng Engine, cfg Config, reg prometheus.Registerer) (*Pool, error) {
 		punctuates: enginePunctuates(eng),
 		metrics:    m,
 		queue:      newJobQueue(cfg.QueueSize, m),
-		log:        slog.Default().With("engine", eng.Name()),
+		log:        cmp.Or(cfg.Logger, slog.Default()).With("engine", eng.Name()),
 		over:       newOverload(cfg),
 		warmed:     make(chan struct{}),
 		ctx:        ctx,

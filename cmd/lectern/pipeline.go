@@ -37,11 +37,12 @@ func newEngine(cfg Config, log *slog.Logger) (transcribe.Engine, error) {
 }
 
 // newPool starts the speech worker pool on eng.
-func newPool(cfg Config, eng transcribe.Engine, reg prometheus.Registerer) (*transcribe.Pool, transcribe.Config, error) {
+func newPool(cfg Config, eng transcribe.Engine, reg prometheus.Registerer, log *slog.Logger) (*transcribe.Pool, transcribe.Config, error) {
 	tc, err := transcribeConfig(cfg)
 	if err != nil {
 		return nil, tc, err
 	}
+	tc.Logger = log
 	pool, err := transcribe.NewPool(eng, tc, reg)
 	return pool, tc, err
 }

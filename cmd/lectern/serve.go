@@ -187,7 +187,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	case eng == nil:
 		deps.EngineError = "no speech engine configured (--engine none)"
 	default:
-		if a.pool, lc.Transcribe, err = newPool(cfg, eng, reg); err != nil {
+		if a.pool, lc.Transcribe, err = newPool(cfg, eng, reg, log); err != nil {
 			a.Close()
 			return nil, err
 		}
