@@ -1,0 +1,264 @@
+// Package record writes a webinar's presenter media to WebM as viewers get
+// it: Opus audio and VP8 camera video, depacketized from RTP without
+// transcoding. Clusters have unknown size and start at least every 2 s, so a
+// process killed mid-way leaves a file playable up to its last cluster.
+package record
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/at-wat/ebml-go/mkvcore"
+	"github.com/at-wat/ebml-go/webm"
+	"github.com/pion/rtp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const (
+	audioTrack = 1
+	videoTrack = 2
+	// queueLen bounds packets waiting for the disk: about 5 s of audio+video
+	// at typical webinar rates. Beyond it packets are dropped, not waited for.
+	queueLen = 2048
+	// cuesReserve is space kept at the file start for the cue index (about
+	// 20 bytes per cluster: several hours at one cluster a second).
+	cuesReserve = 256 << 10
+	// sessionGapMs separates a reconnected presenter's first frame from the
+	// previous session's last one.
+	sessionGapMs = 20
+)
+
+// Options configure a Recorder. Zero values are valid.
+type Options struct {
+	Log *slog.Logger
+	// Dropped counts packets dropped because the queue was full.
+	Dropped prometheus.Counter
+	// NeedKeyframe is called (from the recorder's goroutine) when video
+	// restarts or lost a packet and the recording waits for a keyframe.
+	NeedKeyframe func()
+}
+
+// Recorder is a broadcast tap writing one WebM file. WriteAudio and
+// WriteVideo never block: packets go to a bounded queue drained by the
+// recorder's own goroutine.
+type Recorder struct {
+	opts  Options
+	q     chan item
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	audio webm.BlockWriteCloser
+	video webm.BlockWriteCloser
+
+	// Owned by the writer goroutine.
+	vp8          vp8Assembler
+	audioClock   trackClock
+	videoClock   trackClock
+	lastMs       int64
+	videoSession string
+
+	mu       sync.Mutex
+	duration time.Duration
+	err      error
+}
+
+type item struct {
+	video   bool
+	session string
+	pkt     *rtp.Packet
+}
+
+// Create starts a recording in a new file at path.
+func Create(path string, opts Options) (*Recorder, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("record: create %s: %w", path, err)
+	}
+	r := &Recorder{
+		opts:       opts,
+		q:          make(chan item, queueLen),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		audioClock: trackClock{rate: 48000},
+		videoClock: trackClock{rate: 90000},
+	}
+	ws, err := webm.NewSimpleBlockWriter(f, tracks(), r.writerOptions()...)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("record: start webm %s: %w", path, err)
+	}
+	r.audio, r.video = ws[0], ws[1]
+	go r.run()
+	return r, nil
+}
+
+func tracks() []webm.TrackEntry {
+	return []webm.TrackEntry{
+		{Name: "Audio", TrackNumber: audioTrack, TrackUID: audioTrack, CodecID: "A_OPUS", TrackType: 2,
+			Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2}},
+		// Width and height are required by some players; the real size is in
+		// the VP8 keyframes and decoders follow it.
+		{Name: "Video", TrackNumber: videoTrack, TrackUID: videoTrack, CodecID: "V_VP8", TrackType: 1,
+			Video: &webm.Video{PixelWidth: 640, PixelHeight: 480}},
+	}
+}
+
+func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
+	// Each recorder gets its own sorter: the library's default is one shared
+	// instance.
+	sorter := mkvcore.MustBlockInterceptor(mkvcore.NewMultiTrackBlockSorter(
+		mkvcore.WithMaxDelayedPackets(16), mkvcore.WithSortRule(mkvcore.BlockSorterDropOutdated)))
+	info := *webm.DefaultSegmentInfo
+	info.MuxingApp, info.WritingApp = "lectern", "lectern"
+	info.DateUTC = time.Now().UTC()
+	return []mkvcore.BlockWriterOption{
+		mkvcore.WithSegmentInfo(&info),
+		mkvcore.WithBlockInterceptor(sorter),
+		mkvcore.WithSeekHead(true),
+		mkvcore.WithCues(cuesReserve),
+		mkvcore.WithMinMaxClusterDuration(videoTrack, 1000, 2000),
+		mkvcore.WithOnErrorHandler(func(err error) { r.fail(err) }),
+		mkvcore.WithOnFatalHandler(func(err error) { r.fail(err) }),
+	}
+}
+
+// WriteAudio queues a presenter Opus packet (broadcast.Tap).
+func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(false, session, pkt) }
+
+// WriteVideo queues a presenter VP8 packet.
+func (r *Recorder) WriteVideo(session string, pkt *rtp.Packet) { r.enqueue(true, session, pkt) }
+
+func (r *Recorder) enqueue(video bool, session string, pkt *rtp.Packet) {
+	select {
+	case <-r.stop:
+		return
+	default:
+	}
+	// The caller reuses pkt after we return.
+	c := pkt.Clone()
+	select {
+	case r.q <- item{video: video, session: session, pkt: c}:
+	default:
+		if r.opts.Dropped != nil {
+			r.opts.Dropped.Inc()
+		}
+	}
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	for {
+		select {
+		case it := <-r.q:
+			r.handle(it)
+		case <-r.stop:
+			for {
+				select {
+				case it := <-r.q:
+					r.handle(it)
+				default:
+					r.finish()
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *Recorder) handle(it item) {
+	if it.video {
+		r.handleVideo(it)
+		return
+	}
+	if len(it.pkt.Payload) == 0 {
+		return
+	}
+	ms := r.audioClock.at(it.session, it.pkt.Timestamp, r.sessionStart(&r.audioClock, it.session))
+	r.write(r.audio, true, ms, it.pkt.Payload)
+}
+
+func (r *Recorder) handleVideo(it item) {
+	if it.session != r.videoSession {
+		// A new presenter session: its first frames are inter frames
+		// referencing nothing we have.
+		r.videoSession = it.session
+		r.vp8 = vp8Assembler{needKey: true}
+	}
+	frame, key, ts := r.vp8.push(it.pkt)
+	if r.vp8.takeNeedKey() && r.opts.NeedKeyframe != nil {
+		r.opts.NeedKeyframe()
+	}
+	if frame == nil {
+		return
+	}
+	ms := r.videoClock.at(it.session, ts, r.sessionStart(&r.videoClock, it.session))
+	r.write(r.video, key, ms, frame)
+}
+
+// sessionStart is where a clock starting a new session begins: just after
+// everything written so far, so timestamps stay monotonic across reconnects.
+func (r *Recorder) sessionStart(c *trackClock, session string) int64 {
+	if !c.started {
+		if r.lastMs == 0 {
+			return 0
+		}
+		return r.lastMs
+	}
+	if c.session != session {
+		return r.lastMs + sessionGapMs
+	}
+	return 0
+}
+
+func (r *Recorder) write(w webm.BlockWriteCloser, key bool, ms int64, b []byte) {
+	if _, err := w.Write(key, ms, b); err != nil {
+		r.fail(err)
+		return
+	}
+	if ms > r.lastMs {
+		r.lastMs = ms
+		r.mu.Lock()
+		r.duration = time.Duration(ms) * time.Millisecond
+		r.mu.Unlock()
+	}
+}
+
+func (r *Recorder) finish() {
+	err := errors.Join(r.audio.Close(), r.video.Close())
+	if err != nil {
+		r.fail(err)
+	}
+}
+
+func (r *Recorder) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.opts.Log.Error("recording write failed", "err", err)
+		r.err = fmt.Errorf("record: write: %w", err)
+	}
+}
+
+// Duration is the media time written so far.
+func (r *Recorder) Duration() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.duration
+}
+
+// Close writes what is queued, finalizes the file (cues, duration) and
+// returns the first write error. It is safe to call more than once.
+func (r *Recorder) Close() error {
+	r.once.Do(func() { close(r.stop) })
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
