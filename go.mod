@@ -11,7 +11,6 @@ require (
 )
 
 require (
-	github.com/at-wat/ebml-go v0.19.4
 	github.com/asticode/go-astikit v0.20.0 // indirect
 	github.com/asticode/go-astisub v0.34.0 // indirect
 	github.com/asticode/go-astits v1.8.0 // indirect
