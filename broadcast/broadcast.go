@@ -354,14 +354,22 @@ func (s *Server) End(roomName, sessionID string) error {
 	return nil
 }
 
-// AddTap attaches t to the room's presenter audio, across presenter reconnects,
-// until remove is called.
+// AddTap attaches t to the room's presenter audio (and camera video if t is a
+// VideoTap), across presenter reconnects, until remove is called.
 func (s *Server) AddTap(roomName string, t Tap) (remove func()) {
 	r := s.room(roomName, true)
 	if r == nil {
 		return func() {}
 	}
 	return r.addTap(t)
+}
+
+// RequestKeyframe asks the room's presenter for a camera keyframe through the
+// viewers' throttled PLI path (a tap that lost video or joined mid-stream).
+func (s *Server) RequestKeyframe(roomName string) {
+	if r := s.room(roomName, false); r != nil {
+		r.tracks[roleCamera].requestKeyframe()
+	}
 }
 
 // Viewers returns the number of viewer sessions in the room.

@@ -116,8 +116,11 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
 		p.s.m.received.Inc()
 		p.s.m.receivedBytes.Add(float64(n))
-		if rt.role == roleAudio {
+		switch rt.role {
+		case roleAudio:
 			p.room.tap(p.id, &pk.Packet)
+		case roleCamera:
+			p.room.tapVideo(p.id, codec.MimeType, &pk.Packet)
 		}
 		rt.forward(pk, first, time.Now())
 		first = false

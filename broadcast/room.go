@@ -14,6 +14,13 @@ type Tap interface {
 	WriteAudio(session string, pkt *rtp.Packet)
 }
 
+// VideoTap is a Tap that also receives the presenter's camera packets (mime is
+// the negotiated codec, e.g. video/VP8), under the same rules as WriteAudio.
+type VideoTap interface {
+	Tap
+	WriteVideo(session, mime string, pkt *rtp.Packet)
+}
+
 type tapEntry struct{ t Tap }
 
 // room is one webinar's broadcast: at most one presenter, any number of viewers
@@ -47,6 +54,14 @@ func (r *room) tap(session string, pkt *rtp.Packet) {
 	}
 	if len(taps) > 0 {
 		r.s.m.tapPackets.Inc()
+	}
+}
+
+func (r *room) tapVideo(session, mime string, pkt *rtp.Packet) {
+	for _, e := range *r.taps.Load() {
+		if vt, ok := e.t.(VideoTap); ok {
+			vt.WriteVideo(session, mime, pkt)
+		}
 	}
 }
 

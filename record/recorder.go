@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,8 +133,13 @@ func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 // WriteAudio queues a presenter Opus packet (broadcast.Tap).
 func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(false, session, pkt) }
 
-// WriteVideo queues a presenter VP8 packet.
-func (r *Recorder) WriteVideo(session string, pkt *rtp.Packet) { r.enqueue(true, session, pkt) }
+// WriteVideo queues a presenter camera packet (broadcast.VideoTap). Only VP8
+// is recorded; other codecs are ignored.
+func (r *Recorder) WriteVideo(session, mime string, pkt *rtp.Packet) {
+	if strings.EqualFold(mime, "video/VP8") {
+		r.enqueue(true, session, pkt)
+	}
+}
 
 func (r *Recorder) enqueue(video bool, session string, pkt *rtp.Packet) {
 	select {

@@ -52,7 +52,7 @@ func feed(r *Recorder, s *synth, session string, ms int) {
 		r.WriteAudio(session, s.audio())
 		if t%100 < 60 { // three frames per 100 ms: 30 fps
 			for _, p := range s.videoFrame() {
-				r.WriteVideo(session, p)
+				r.WriteVideo(session, "video/VP8", p)
 			}
 		}
 	}
