@@ -1,0 +1,60 @@
+package record
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as a recorder process that the kill test
+// ends with SIGKILL mid-recording.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("LECTERN_RECORD_HELPER"); path != "" {
+		recordForever(path)
+	}
+	os.Exit(m.Run())
+}
+
+// recordForever records synthetic media in real time until killed.
+func recordForever(path string) {
+	r, err := Create(path, Options{})
+	if err != nil {
+		os.Exit(2)
+	}
+	s := &synth{}
+	for {
+		feed(r, s, "a", 100)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestRecordingSurvivesSIGKILL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.webm")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LECTERN_RECORD_HELPER="+path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Past two cluster boundaries (clusters start at least every 2 s).
+	time.Sleep(5 * time.Second)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	p := readWebM(t, path, true)
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+		t.Fatalf("tracks %v", p.codecs)
+	}
+	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[videoTrack] < 60 {
+		t.Fatalf("killed recording kept %d clusters, blocks %v", p.clusters, p.blocks)
+	}
+	codecs, _ := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
+		t.Errorf("ffprobe streams %v", codecs)
+	}
+	t.Logf("after SIGKILL at 5 s: %d clusters, blocks %v, last audio at %d ms", p.clusters, p.blocks, p.lastMs[audioTrack])
+}
