@@ -18,6 +18,7 @@ import (
 	"lectern/broadcast"
 	"lectern/live"
 	"lectern/models"
+	"lectern/record"
 )
 
 // Deps are the parts the API serves. All are required unless noted.
@@ -42,6 +43,9 @@ type Deps struct {
 	PublicURL  string            // base of links handed out; "" = the request's own origin
 	Clock      auth.Clock        // nil: time.Now (tests fix it)
 	Argon2     auth.Argon2Params // zero: auth.DefaultArgon2 (tests use cheap ones)
+
+	// Recorder records webinars to WebM (issue 11); nil: recording is off.
+	Recorder *record.Manager
 
 	// StreamsPerAddr caps the caption streams one client address holds open at once
 	// (0: DefaultStreamsPerAddr, negative: no cap).
@@ -107,6 +111,7 @@ func (s *Server) routes() {
 	e.GET("/api/webinars/:id/:file", s.transcript)
 	e.GET("/api/status", s.status)
 	s.accountRoutes()
+	s.recordingRoutes()
 	s.pageRoutes()
 }
 

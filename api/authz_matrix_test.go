@@ -164,6 +164,11 @@ var matrix = []matrixRow{
 	{route: "GET /api/webinars/:id/registrations", path: "/api/webinars/{w}/registrations", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "DELETE /api/webinars/:id/registrations/:rid", path: "/api/webinars/{w}/registrations/{registration}", want: [nPrincipals]int{401, 403, 403, 204, 204, 403, 204}},
 	{route: "POST /api/webinars/:id/link/rotate", path: "/api/webinars/{w}/link/rotate", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	// Recordings (issue 11): those who manage settings. The matrix server records nothing, so
+	// these read an empty list, stop nothing and find no file.
+	{route: "POST /api/webinars/:id/recording", path: "/api/webinars/{w}/recording", ctype: js, body: `{"on":false}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/recordings", path: "/api/webinars/{w}/recordings", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/recordings/:file", path: "/api/webinars/{w}/recordings/nosuch.webm", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
 	// Registration is how strangers get in: open to all.
 	{route: "POST /api/webinars/:id/register", path: "/api/webinars/{w}/register", ctype: js, body: `{"name":"New","email":"{newcomer}"}`, want: all(201)},
 	{route: "POST /api/webinars/:id/join", path: "/api/webinars/{w}/join", ctype: js, body: `{"passcode":"1234"}`, want: all(409)}, // registration webinars take no passcode joins

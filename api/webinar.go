@@ -12,11 +12,12 @@ import (
 // publicWebinar is what anyone allowed to watch may know of a webinar: never its key. Members
 // get a webinarView instead (webinars.go).
 type publicWebinar struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Language string `json:"language"`
-	Live     bool   `json:"live"`
-	Viewers  int    `json:"viewers"`
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Language  string `json:"language"`
+	Live      bool   `json:"live"`
+	Recording bool   `json:"recording"` // attendees are told they are being recorded
+	Viewers   int    `json:"viewers"`
 }
 
 // registrations is GET /api/webinars/:id/registrations (host, co-host, admin): everyone who

@@ -28,6 +28,7 @@ type webinarView struct {
 	OwnerID     string            `json:"owner_id,omitempty"`
 	Role        models.Role       `json:"role,omitempty"`
 	Live        bool              `json:"live"`
+	Recording   bool              `json:"recording"`
 	Viewers     int               `json:"viewers"`
 	CreatedAt   time.Time         `json:"created_at"`
 	StreamKey   string            `json:"stream_key,omitempty"`
@@ -54,7 +55,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 	base := s.baseURL(c)
 	v := webinarView{ID: a.w.ID, Title: a.w.Title, Language: a.w.Language, Visibility: a.set.Visibility,
 		HasPasscode: a.set.HasPasscode(), OwnerID: a.set.OwnerID, Role: a.role, CreatedAt: a.w.CreatedAt,
-		Live: s.Broadcast.Live(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
+		Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
 		WatchURL: base + "/watch/" + a.w.ID, WHEPURL: base + "/whep/" + a.w.ID}
 	if !a.set.StartsAt.IsZero() {
 		t := a.set.StartsAt
@@ -221,7 +222,7 @@ func (s *Server) webinarInfo(c echo.Context) error {
 	if a.role == "" {
 		return c.JSON(http.StatusOK, publicWebinar{
 			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language,
-			Live: s.Broadcast.Live(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
+			Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
 		})
 	}
 	v, err := s.view(c, a)
@@ -305,6 +306,9 @@ func (s *Server) deleteWebinar(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	// Media and captions stop first, so no final is left trying to reach a deleted transcript.
+	if err := s.stopRecording(ctx, a.w.ID); err != nil {
+		s.Logger.Error("stopping the recording of a deleted webinar", "webinar", a.w.ID, "err", err)
+	}
 	s.Broadcast.EndRoom(a.w.ID)
 	s.Live.Remove(a.w.ID)
 	if err := s.Store.DeleteWebinar(ctx, a.w.ID); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"lectern/captions"
 	"lectern/live"
 	"lectern/models"
+	"lectern/record"
 	"lectern/transcribe"
 	"lectern/translate"
 )
@@ -127,6 +129,7 @@ func shutdown(srv *http.Server, a *app, timeout time.Duration, log *slog.Logger)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	a.api.BeginShutdown()
+	a.api.StopRecordings(ctx) // files finalized before their media stops
 	a.broadcast.Close()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: HTTP did not drain within %s: %w", timeout, err)
@@ -173,6 +176,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{store: store, broadcast: bc}
 	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr}
+	if deps.Recorder, err = record.NewManager(filepath.Join(cfg.Data, "recordings"), bc, reg, log); err != nil {
+		bc.Close()
+		store.Close()
+		return nil, err
+	}
 	if cfg.StreamsPerAddr == 0 {
 		deps.StreamsPerAddr = -1 // the flag's 0 means no cap; the API's zero means its default
 	}

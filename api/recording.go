@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"lectern/auth"
+	"lectern/models"
+)
+
+// recordingJSON is one entry of GET /api/webinars/:id/recordings.
+type recordingJSON struct {
+	ID        string    `json:"id"`
+	StartedAt time.Time `json:"started_at"`
+	DurationS float64   `json:"duration_s"`
+	Bytes     int64     `json:"bytes"`
+	URL       string    `json:"url"`
+}
+
+func (s *Server) recordingRoutes() {
+	e := s.echo
+	e.POST("/api/webinars/:id/recording", s.setRecording)
+	e.GET("/api/webinars/:id/recordings", s.listRecordings)
+	e.GET("/api/webinars/:id/recordings/:file", s.recordingFile)
+}
+
+// recordingAllowed says whether w may be recorded, and why not. No webinar
+// setting or account policy about recording exists yet: this is the one place
+// the policy work fills in; until then every webinar may be recorded.
+func recordingAllowed(w models.Webinar) (ok bool, reason string) {
+	return true, ""
+}
+
+// setRecording is POST /api/webinars/:id/recording {"on": bool}: hosts and co-hosts start or
+// stop the webinar's recording. Asking for the current state changes nothing and is a 200.
+func (s *Server) setRecording(c echo.Context) error {
+	a, err := s.require(c, c.Param("id"), auth.ActManageSettings)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		On *bool `json:"on"`
+	}
+	if err := decodeJSON(c.Request().Header.Get(echo.HeaderContentType), c.Request().Body, &in); err != nil {
+		return err
+	}
+	if in.On == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `"on" (true or false) is required`)
+	}
+	ctx := c.Request().Context()
+	if !*in.On {
+		var id string
+		if s.Recorder != nil {
+			id, _ = s.Recorder.Active(a.w.ID)
+		}
+		if err := s.stopRecording(ctx, a.w.ID); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"recording": false, "id": id})
+	}
+	if ok, reason := recordingAllowed(a.w); !ok {
+		return echo.NewHTTPError(http.StatusForbidden, reason)
+	}
+	if s.Recorder == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "recording is not configured on this server")
+	}
+	id, started, err := s.Recorder.Start(a.w.ID)
+	if err != nil {
+		return err
+	}
+	if started {
+		if err := s.Store.AddRecording(ctx, a.w.ID, id, time.Now()); err != nil {
+			_, _, _ = s.Recorder.Stop(a.w.ID)
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"recording": true, "id": id})
+}
+
+// stopRecording ends the webinar's recording, if any, and stores its length and size.
+func (s *Server) stopRecording(ctx context.Context, webinar string) error {
+	if s.Recorder == nil {
+		return nil
+	}
+	st, ok, err := s.Recorder.Stop(webinar)
+	if !ok {
+		return nil
+	}
+	if ferr := s.Store.FinishRecording(ctx, st.ID, st.Duration, st.Bytes); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return err
+}
+
+// StopRecordings finalizes every running recording (server shutdown).
+func (s *Server) StopRecordings(ctx context.Context) {
+	if s.Recorder == nil {
+		return
+	}
+	for _, w := range s.Recorder.Webinars() {
+		if err := s.stopRecording(ctx, w); err != nil {
+			s.Logger.Error("stopping recording at shutdown", "webinar", w, "err", err)
+		}
+	}
+}
+
+// recording reports whether the webinar is being recorded (for GET /api/webinars/:id).
+func (s *Server) recording(webinar string) bool {
+	if s.Recorder == nil {
+		return false
+	}
+	_, ok := s.Recorder.Active(webinar)
+	return ok
+}
+
+// listRecordings is GET /api/webinars/:id/recordings (hosts and co-hosts).
+func (s *Server) listRecordings(c echo.Context) error {
+	a, err := s.require(c, c.Param("id"), auth.ActManageSettings)
+	if err != nil {
+		return err
+	}
+	recs, err := s.Store.Recordings(c.Request().Context(), a.w.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]recordingJSON, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, recordingJSON{ID: r.ID, StartedAt: r.StartedAt, DurationS: r.Duration.Seconds(),
+			Bytes: r.Bytes, URL: "/api/webinars/" + a.w.ID + "/recordings/" + r.ID + ".webm"})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// recordingFile is GET /api/webinars/:id/recordings/:rid.webm, with range requests (seeking
+// in a player, resumed downloads).
+func (s *Server) recordingFile(c echo.Context) error {
+	a, err := s.require(c, c.Param("id"), auth.ActManageSettings)
+	if err != nil {
+		return err
+	}
+	rid, ok := strings.CutSuffix(c.Param("file"), ".webm")
+	if !ok || s.Recorder == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "no such recording")
+	}
+	r, err := s.Store.RecordingOf(c.Request().Context(), a.w.ID, rid)
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such recording")
+	}
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(s.Recorder.Path(a.w.ID, r.ID))
+	if errors.Is(err, os.ErrNotExist) {
+		return echo.NewHTTPError(http.StatusNotFound, "recording file is missing")
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "video/webm")
+	http.ServeContent(c.Response(), c.Request(), r.ID+".webm", fi.ModTime(), f)
+	return nil
+}
