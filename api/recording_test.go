@@ -2,7 +2,10 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,7 +120,7 @@ func TestRecordingRefusals(t *testing.T) {
 	}
 }
 
-// Deleting a webinar stops its recording.
+// Deleting a webinar stops its recording and deletes its files.
 func TestRecordingStopsWhenWebinarDeleted(t *testing.T) {
 	s := newRecordingServer(t)
 	h := s.user(t, "host@school.example", false)
@@ -131,5 +134,8 @@ func TestRecordingStopsWhenWebinarDeleted(t *testing.T) {
 	}
 	if _, ok := s.api.Recorder.Active(w.ID); ok {
 		t.Error("recording still running after the webinar was deleted")
+	}
+	if _, err := os.Stat(filepath.Dir(s.api.Recorder.Path(w.ID, "x"))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("recordings of the deleted webinar are still on disk (%v)", err)
 	}
 }

@@ -314,6 +314,11 @@ func (s *Server) deleteWebinar(c echo.Context) error {
 	if err := s.Store.DeleteWebinar(ctx, a.w.ID); err != nil {
 		return err
 	}
+	if s.Recorder != nil {
+		if err := s.Recorder.Remove(a.w.ID); err != nil {
+			s.Logger.Error("deleting the recordings of a deleted webinar", "webinar", a.w.ID, "err", err)
+		}
+	}
 	auth.Record(ctx, s.Store, auth.EventWebinarDeleted, actorID(a.cl), a.w.ID, clientIP(c), map[string]any{"title": a.w.Title})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -129,6 +129,14 @@ func (m *Manager) Stop(webinar string) (st Stopped, ok bool, err error) {
 	return st, true, err
 }
 
+// Remove deletes every recording file of a webinar (the webinar is gone).
+func (m *Manager) Remove(webinar string) error {
+	if err := os.RemoveAll(filepath.Join(m.dir, webinar)); err != nil {
+		return fmt.Errorf("remove recordings of %s: %w", webinar, err)
+	}
+	return nil
+}
+
 // Webinars lists the webinars being recorded (for stopping all at shutdown).
 func (m *Manager) Webinars() []string {
 	m.mu.Lock()
