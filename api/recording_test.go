@@ -139,3 +139,22 @@ func TestRecordingStopsWhenWebinarDeleted(t *testing.T) {
 		t.Errorf("recordings of the deleted webinar are still on disk (%v)", err)
 	}
 }
+
+// Shutdown finalizes running recordings and stores their size.
+func TestStopRecordingsAtShutdown(t *testing.T) {
+	s := newRecordingServer(t)
+	h := s.user(t, "host@school.example", false)
+	w := s.webinar(t, h, models.VisibilityPublic, "")
+	host := creds{session: s.session(t, h)}
+	if r := s.postJSON(t, host, "/api/webinars/"+w.ID+"/recording", map[string]bool{"on": true}); r.status != 200 {
+		t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	s.api.StopRecordings(t.Context())
+	if _, ok := s.api.Recorder.Active(w.ID); ok {
+		t.Error("recording still running after StopRecordings")
+	}
+	recs, err := s.store.Recordings(t.Context(), w.ID)
+	if err != nil || len(recs) != 1 || recs[0].Bytes == 0 {
+		t.Errorf("stored recordings %+v (%v), want one with its size", recs, err)
+	}
+}
