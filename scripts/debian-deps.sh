@@ -4,11 +4,13 @@ set -euo pipefail
 
 run_pkgs=(gcc libc6-dev pkg-config libpocketsphinx-dev pocketsphinx-en-us
   apertium apertium-eng-spa apertium-eng-cat apertium-fr-es)
-# Tests also drive a real browser and make speech and Opus files themselves, and publish
-# over WHIP with GStreamer's webrtcbin (e2e/testdata/gst-whip-publish.py, through python3-gi).
+# Tests also drive a real browser, make speech and Opus files themselves, publish over WHIP
+# with GStreamer's webrtcbin (e2e/testdata/gst-whip-publish.py, through python3-gi) and read
+# recordings back with ffprobe (ffmpeg).
 test_pkgs=("${run_pkgs[@]}" chromium flite opus-tools sox espeak-ng
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
-  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1)
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1
+  ffmpeg)
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
