@@ -109,7 +109,7 @@ const presenterPrefix = "studio."
 // the passcode) or a token from POST .../join. A presenter's link passes both: it was issued
 // to someone who may publish.
 func joinAccepted(set models.WebinarSettings, c auth.JoinClaims) bool {
-	if c.Registration == "" && strings.HasPrefix(c.ID, presenterPrefix) {
+	if c.Registration == "" && (strings.HasPrefix(c.ID, presenterPrefix) || participantToken(c)) {
 		return true
 	}
 	if set.Visibility == models.VisibilityRegistration && c.Registration == "" {

@@ -18,6 +18,7 @@ import (
 	"lectern/broadcast"
 	"lectern/live"
 	"lectern/models"
+	"lectern/room"
 )
 
 // Deps are the parts the API serves. All are required unless noted.
@@ -46,6 +47,9 @@ type Deps struct {
 	// StreamsPerAddr caps the caption streams one client address holds open at once
 	// (0: DefaultStreamsPerAddr, negative: no cap).
 	StreamsPerAddr int
+
+	// Room holds participants' live channels (issue 9). nil: a private one per server.
+	Room *room.Manager
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -63,6 +67,9 @@ type Server struct {
 func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Room == nil {
+		d.Room = room.NewManager(d.Logger, 0, 0)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

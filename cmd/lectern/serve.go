@@ -22,6 +22,7 @@ import (
 	"lectern/captions"
 	"lectern/live"
 	"lectern/models"
+	"lectern/room"
 	"lectern/transcribe"
 	"lectern/translate"
 )
@@ -172,7 +173,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{store: store, broadcast: bc}
-	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr}
+	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr,
+		Room: room.NewManager(log, 0, 0)}
 	if cfg.StreamsPerAddr == 0 {
 		deps.StreamsPerAddr = -1 // the flag's 0 means no cap; the API's zero means its default
 	}
