@@ -17,6 +17,8 @@ type access struct {
 	set  models.WebinarSettings
 	role models.Role // "" when the caller has none here
 	cl   *caller
+	// waiting: the caller is a participant in the waiting room, who may watch nothing yet.
+	waiting bool
 }
 
 // restricted: watching needs a role (a join token or an account), not just the link.
@@ -27,6 +29,9 @@ func (a access) restricted() bool {
 // can reports whether the caller may do act. Anyone may watch and export a public webinar
 // without a passcode (webinars made before accounts existed are such).
 func (a access) can(act auth.Action) bool {
+	if a.waiting && (act == auth.ActView || act == auth.ActExport) {
+		return false
+	}
 	if a.role != "" && auth.Can(a.role, act) {
 		return true
 	}
@@ -89,7 +94,9 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 			return access{}, err
 		}
 		if err == nil && joinAccepted(set, claims) {
-			a.role = claims.Role
+			if a.role, a.waiting, err = s.participantRole(ctx, w.ID, claims); err != nil {
+				return access{}, err
+			}
 		}
 	}
 	return a, nil
@@ -134,6 +141,9 @@ func (e *accessError) Error() string { return e.Message }
 // deny is the refusal for a caller lacking act: 401 when they have no role at all (no or a bad
 // token, not signed in), 403 when they are someone who may not do this.
 func (a access) deny(act auth.Action) error {
+	if a.waiting {
+		return &accessError{Status: http.StatusForbidden, Message: "waiting for the host to admit you"}
+	}
 	if a.cl.user == nil && a.role == "" {
 		e := &accessError{Status: http.StatusUnauthorized, Message: "this webinar needs a join link, a registration or a sign-in"}
 		if act == auth.ActView || act == auth.ActExport {

@@ -59,6 +59,7 @@ type Server struct {
 	auth authParts
 
 	streams  *streamLimiter
+	conns    *roomConns    // participants' WHEP sessions and caption streams
 	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
 	stopOnce sync.Once
 }
@@ -77,7 +78,7 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
-	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{})}
+	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -155,6 +156,12 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/link/rotate", s.rotateLink)
 	e.POST("/api/webinars/:id/register", s.register)
 	e.POST("/api/webinars/:id/join", s.join)
+	e.GET("/api/webinars/:id/participants", s.listParticipants)
+	for action := range moderationStates {
+		e.POST("/api/webinars/:id/participants/:pid/"+action, s.moderate(action))
+	}
+	e.POST("/api/webinars/:id/end", s.endWebinar)
+	e.GET("/api/webinars/:id/channel", s.channel)
 }
 
 // apiError is the one JSON shape every error takes.

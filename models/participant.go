@@ -104,3 +104,34 @@ func (s *Store) SetParticipantState(ctx context.Context, webinarID, id string, s
 	}
 	return s.Participant(ctx, webinarID, id)
 }
+
+// RoomSettings are a webinar's room switches.
+type RoomSettings struct {
+	WaitingRoom bool `json:"waiting_room"`
+	Locked      bool `json:"locked"`
+}
+
+// RoomSettings returns a webinar's room switches (both off when never set).
+func (s *Store) RoomSettings(ctx context.Context, webinarID string) (RoomSettings, error) {
+	var r RoomSettings
+	err := s.db.QueryRowContext(ctx, `SELECT waiting_room, locked FROM room_settings WHERE webinar_id = ?`,
+		webinarID).Scan(&r.WaitingRoom, &r.Locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RoomSettings{}, nil
+	}
+	if err != nil {
+		return RoomSettings{}, fmt.Errorf("room settings: %w", err)
+	}
+	return r, nil
+}
+
+// SaveRoomSettings stores a webinar's room switches.
+func (s *Store) SaveRoomSettings(ctx context.Context, webinarID string, r RoomSettings) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO room_settings(webinar_id, waiting_room, locked) VALUES (?, ?, ?)
+		ON CONFLICT(webinar_id) DO UPDATE SET waiting_room = excluded.waiting_room, locked = excluded.locked`,
+		webinarID, r.WaitingRoom, r.Locked)
+	if err != nil {
+		return fmt.Errorf("save room settings %q: %w", webinarID, notFoundOnFK(err))
+	}
+	return nil
+}

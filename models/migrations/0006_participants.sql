@@ -11,6 +11,9 @@ CREATE TABLE participants (
 CREATE INDEX participants_webinar ON participants(webinar_id, joined_at);
 
 -- Room settings: a waiting room holds new attendees until a host admits them; a locked
--- webinar takes no new joins.
-ALTER TABLE webinar_settings ADD COLUMN waiting_room INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE webinar_settings ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+-- webinar takes no new joins. Apart from webinar_settings, which old webinars lack.
+CREATE TABLE room_settings (
+	webinar_id   TEXT PRIMARY KEY REFERENCES webinars(id) ON DELETE CASCADE,
+	waiting_room INTEGER NOT NULL DEFAULT 0,
+	locked       INTEGER NOT NULL DEFAULT 0
+);
