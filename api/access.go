@@ -17,8 +17,9 @@ type access struct {
 	set  models.WebinarSettings
 	role models.Role // "" when the caller has none here
 	cl   *caller
-	// waiting: the caller is a participant in the waiting room, who may watch nothing yet.
-	waiting bool
+	// pstate is the state of the participant the caller's token names ("" for none): only an
+	// admitted one may watch, even a public webinar.
+	pstate models.ParticipantState
 }
 
 // restricted: watching needs a role (a join token or an account), not just the link.
@@ -29,7 +30,7 @@ func (a access) restricted() bool {
 // can reports whether the caller may do act. Anyone may watch and export a public webinar
 // without a passcode (webinars made before accounts existed are such).
 func (a access) can(act auth.Action) bool {
-	if a.waiting && (act == auth.ActView || act == auth.ActExport) {
+	if a.pstate != "" && a.pstate != models.StateAdmitted && (act == auth.ActView || act == auth.ActExport) {
 		return false
 	}
 	if a.role != "" && auth.Can(a.role, act) {
@@ -94,7 +95,7 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 			return access{}, err
 		}
 		if err == nil && joinAccepted(set, claims) {
-			if a.role, a.waiting, err = s.participantRole(ctx, w.ID, claims); err != nil {
+			if a.role, a.pstate, err = s.participantRole(ctx, w.ID, claims); err != nil {
 				return access{}, err
 			}
 		}
@@ -141,8 +142,11 @@ func (e *accessError) Error() string { return e.Message }
 // deny is the refusal for a caller lacking act: 401 when they have no role at all (no or a bad
 // token, not signed in), 403 when they are someone who may not do this.
 func (a access) deny(act auth.Action) error {
-	if a.waiting {
+	switch a.pstate {
+	case models.StateWaiting:
 		return &accessError{Status: http.StatusForbidden, Message: "waiting for the host to admit you"}
+	case models.StateDenied, models.StateRemoved, models.StateLeft:
+		return &accessError{Status: http.StatusForbidden, Message: "you were " + string(a.pstate) + " from this webinar"}
 	}
 	if a.cl.user == nil && a.role == "" {
 		e := &accessError{Status: http.StatusUnauthorized, Message: "this webinar needs a join link, a registration or a sign-in"}

@@ -169,27 +169,23 @@ func (s *Server) announce(p room.Participant) {
 	s.Room.Publish(p.Webinar, room.Audience{Hosts: true, Participant: p.ID}, "participant", p)
 }
 
-// participantRole is the role a valid join token gives, checked against the participant it
-// names, if any: a denied, removed or departed participant's token gives nothing, a waiting
-// one's gives its role with waiting set.
-func (s *Server) participantRole(ctx context.Context, webinarID string, claims auth.JoinClaims) (models.Role, bool, error) {
+// participantRole is the role a valid join token gives and, for a participant's token, that
+// participant's state: only an admitted participant's token gives its role.
+func (s *Server) participantRole(ctx context.Context, webinarID string, claims auth.JoinClaims) (models.Role, room.State, error) {
 	if !participantToken(claims) {
-		return claims.Role, false, nil
+		return claims.Role, "", nil
 	}
 	p, err := s.Store.Participant(ctx, webinarID, strings.TrimPrefix(claims.ID, participantPrefix))
 	if errors.Is(err, models.ErrNotFound) {
-		return "", false, nil
+		return "", room.StateRemoved, nil // deleted with nothing to say: treat as gone
 	}
 	if err != nil {
-		return "", false, err
+		return "", "", err
 	}
-	switch p.State {
-	case room.StateAdmitted:
-		return p.Role, false, nil
-	case room.StateWaiting:
-		return p.Role, true, nil
+	if p.State == room.StateAdmitted {
+		return p.Role, p.State, nil
 	}
-	return "", false, nil
+	return "", p.State, nil
 }
 
 // moderator resolves the caller as a host or co-host of the webinar.

@@ -36,9 +36,9 @@ func (p Participant) Moderates() bool { return p.Role == RoleHost || p.Role == R
 
 // CreateParticipant stores a new participant; ID and JoinedAt are set here.
 func (s *Store) CreateParticipant(ctx context.Context, p Participant) (Participant, error) {
-	p.ID, p.JoinedAt = newID(), time.Now().UTC().Truncate(time.Second)
+	p.ID, p.JoinedAt = newID(), time.Now().UTC()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO participants(id, webinar_id, name, role, state, joined_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.Webinar, p.Name, string(p.Role), string(p.State), p.JoinedAt.Unix())
+		VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.Webinar, p.Name, string(p.Role), string(p.State), p.JoinedAt.UnixNano())
 	if err != nil {
 		return Participant{}, fmt.Errorf("create participant: %w", err)
 	}
@@ -53,7 +53,7 @@ func scanParticipant(r interface{ Scan(...any) error }) (Participant, error) {
 	if err := r.Scan(&p.ID, &p.Webinar, &p.Name, &p.Role, &p.State, &joined); err != nil {
 		return Participant{}, err
 	}
-	p.JoinedAt = time.Unix(joined, 0).UTC()
+	p.JoinedAt = time.Unix(0, joined).UTC()
 	return p, nil
 }
 

@@ -6,7 +6,7 @@ CREATE TABLE participants (
 	name       TEXT NOT NULL,
 	role       TEXT NOT NULL,
 	state      TEXT NOT NULL,
-	joined_at  INTEGER NOT NULL
+	joined_at  INTEGER NOT NULL -- unix nanoseconds: joins within a second keep their order
 );
 CREATE INDEX participants_webinar ON participants(webinar_id, joined_at);
 
