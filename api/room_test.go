@@ -319,7 +319,7 @@ func TestStalledChannelClientDropped(t *testing.T) {
 	stalled := openChannelSession(t, s, w.ID, host.session, "")
 	live := openChannelSession(t, s, w.ID, host.session, "")
 	big := map[string]string{"pad": strings.Repeat("x", 64<<10)} // fills the stalled client's socket buffers quickly
-	const n = 400 // 25 MiB: more than loopback socket buffers hold for the stalled client
+	const n = 400                                                // 25 MiB: more than loopback socket buffers hold for the stalled client
 	for i := 1; i <= n; i++ {
 		mgr.Publish(w.ID, room.Audience{Hosts: true}, "big", big)
 		// The live client reads each event before the next is sent, as a client that keeps up.
