@@ -361,3 +361,34 @@ func FuzzJoinBody(f *testing.F) {
 		}
 	})
 }
+
+// Ending the webinar disconnects every viewer and tells every channel "ended"; only the host
+// may end it.
+func TestEndWebinar(t *testing.T) {
+	s, w, host := roomSetup(t, nil)
+	ana := joinAs(t, s, w.ID, "Ana", creds{}, 201)
+	recvViewer(t, s, w, ana.Token)
+	recvViewer(t, s, w, "") // an anonymous viewer of the public webinar
+	ch := openChannel(t, s, w.ID, ana.Token, "")
+	for s.api.Broadcast.Viewers(w.ID) != 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r := s.call(t, creds{bearer: ana.Token}, "POST", "/api/webinars/"+w.ID+"/end", "", ""); r.status != 403 {
+		t.Fatalf("attendee ends: %d %s", r.status, r.body)
+	}
+	if r := s.call(t, host, "POST", "/api/webinars/"+w.ID+"/end", "", ""); r.status != 204 {
+		t.Fatalf("end: %d %s", r.status, r.body)
+	}
+	if ev := ch.mustNext(t); ev.typ != "ended" || ev.data["message"] != "webinar ended" {
+		t.Fatalf("heard %+v, want ended", ev)
+	}
+	if _, err := ch.next(); err == nil {
+		t.Fatal("channel still open after end")
+	}
+	if n := s.api.Broadcast.Viewers(w.ID); n != 0 {
+		t.Fatalf("%d viewers after end", n)
+	}
+	if r := s.call(t, creds{bearer: ana.Token}, "GET", "/api/webinars/"+w.ID+"/channel", "", ""); r.status != 410 {
+		t.Fatalf("channel after end: %d", r.status)
+	}
+}
