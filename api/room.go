@@ -164,9 +164,22 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 }
 
 // announce tells the room about a participant's new state: hosts get the participant, and so
-// does the participant (its own state).
+// does the participant (its own state); everyone gets the admitted count, debounced.
 func (s *Server) announce(p room.Participant) {
 	s.Room.Publish(p.Webinar, room.Audience{Hosts: true, Participant: p.ID}, "participant", p)
+	s.Room.PublishCount(p.Webinar, func() int {
+		ps, err := s.Store.Participants(context.Background(), p.Webinar)
+		if err != nil {
+			s.Logger.Warn("room: participant count", "webinar", p.Webinar, "err", err)
+		}
+		n := 0
+		for _, q := range ps {
+			if q.State == room.StateAdmitted {
+				n++
+			}
+		}
+		return n
+	})
 }
 
 // participantRole is the role a valid join token gives and, for a participant's token, that

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"lectern/models"
 )
@@ -103,6 +104,9 @@ type channel struct {
 	ring   []Event // oldest first, at most Manager.ring
 	subs   map[*Subscription]struct{}
 	closed bool // ended: no new subscribers
+
+	countPending bool      // a count event is scheduled
+	lastCount    time.Time // when the last one went out
 }
 
 func (m *Manager) channelLocked(webinar string) *channel {
@@ -124,6 +128,11 @@ func (m *Manager) Publish(webinar string, a Audience, typ string, payload any) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.publishLocked(webinar, a, typ, data, a.includes)
+}
+
+// publishLocked appends an event to the ring and queues it for the subscribers match picks.
+func (m *Manager) publishLocked(webinar string, a Audience, typ string, data []byte, match func(Participant) bool) {
 	ch := m.channelLocked(webinar)
 	ch.last++
 	ev := Event{ID: ch.last, Type: typ, Data: data, aud: a}
@@ -133,7 +142,7 @@ func (m *Manager) Publish(webinar string, a Audience, typ string, payload any) {
 	}
 	ch.ring = append(ch.ring, ev)
 	for sub := range ch.subs {
-		if !a.includes(sub.p) {
+		if !match(sub.p) {
 			continue
 		}
 		select {
@@ -143,6 +152,29 @@ func (m *Manager) Publish(webinar string, a Audience, typ string, payload any) {
 			m.dropLocked(ch, sub)
 		}
 	}
+}
+
+// countEvery is how often at most attendees hear the participant count.
+const countEvery = time.Second
+
+// PublishCount tells everyone how many participants there are, at most once per countEvery:
+// a burst of joins makes one event, with the count as it is when the event goes out.
+func (m *Manager) PublishCount(webinar string, count func() int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ch := m.channelLocked(webinar)
+	if ch.countPending {
+		return
+	}
+	ch.countPending = true
+	wait := time.Until(ch.lastCount.Add(countEvery))
+	time.AfterFunc(max(wait, 0), func() {
+		n := count()
+		m.mu.Lock()
+		ch.countPending, ch.lastCount = false, time.Now()
+		m.mu.Unlock()
+		m.Publish(webinar, Audience{Everyone: true}, "count", map[string]int{"count": n})
+	})
 }
 
 // Subscription is one client's channel. Read C until Done is closed.
@@ -231,12 +263,14 @@ func (m *Manager) Disconnect(webinar, participant string) {
 	}
 }
 
-// End publishes "ended" to everyone in the webinar and closes every subscription; later
+// End publishes "ended" to every subscriber of the webinar and closes every subscription; later
 // subscriptions get ErrEnded.
 func (m *Manager) End(webinar string) {
-	m.Publish(webinar, Audience{Everyone: true}, "ended", map[string]string{"message": "webinar ended"})
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Waiting participants hear it too: there is nothing left to wait for.
+	m.publishLocked(webinar, Audience{Everyone: true}, "ended", []byte(`{"message":"webinar ended"}`),
+		func(Participant) bool { return true })
 	ch := m.channelLocked(webinar)
 	ch.closed = true
 	for sub := range ch.subs {

@@ -2,6 +2,7 @@ package room
 
 import (
 	"testing"
+	"time"
 
 	"lectern/models"
 )
@@ -90,5 +91,33 @@ func TestEnd(t *testing.T) {
 	<-sub.Done
 	if _, err := m.Subscribe("w", admitted("b", models.RoleAttendee), 0); err != ErrEnded {
 		t.Fatalf("subscribe after end: %v", err)
+	}
+}
+
+// A burst of changes makes one count event, with the count when it goes out; the next comes
+// no sooner than countEvery after it (the contract's "at most once a second").
+func TestCountDebounced(t *testing.T) {
+	m := NewManager(nil, 0, 0)
+	sub, _ := m.Subscribe("w", admitted("a", models.RoleAttendee), 0)
+	for i := 1; i <= 5; i++ {
+		m.PublishCount("w", func() int { return 5 })
+	}
+	first := <-sub.C
+	at := time.Now()
+	if first.Type != "count" || string(first.Data) != `{"count":5}` {
+		t.Fatalf("got %s %s", first.Type, first.Data)
+	}
+	m.PublishCount("w", func() int { return 6 })
+	second := <-sub.C
+	if gap := time.Since(at); gap < countEvery-50*time.Millisecond {
+		t.Fatalf("second count after %v, want at least %v", gap, countEvery)
+	}
+	if string(second.Data) != `{"count":6}` {
+		t.Fatalf("second %s", second.Data)
+	}
+	select {
+	case ev := <-sub.C:
+		t.Fatalf("extra event %s", ev.Type)
+	default:
 	}
 }
