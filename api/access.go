@@ -17,6 +17,9 @@ type access struct {
 	set  models.WebinarSettings
 	role models.Role // "" when the caller has none here
 	cl   *caller
+	// pstate is the state of the participant the caller's token names ("" for none): only an
+	// admitted one may watch, even a public webinar.
+	pstate models.ParticipantState
 }
 
 // restricted: watching needs a role (a join token or an account), not just the link.
@@ -27,6 +30,9 @@ func (a access) restricted() bool {
 // can reports whether the caller may do act. Anyone may watch and export a public webinar
 // without a passcode (webinars made before accounts existed are such).
 func (a access) can(act auth.Action) bool {
+	if a.pstate != "" && a.pstate != models.StateAdmitted && (act == auth.ActView || act == auth.ActExport) {
+		return false
+	}
 	if a.role != "" && auth.Can(a.role, act) {
 		return true
 	}
@@ -89,7 +95,9 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 			return access{}, err
 		}
 		if err == nil && joinAccepted(set, claims) {
-			a.role = claims.Role
+			if a.role, a.pstate, err = s.participantRole(ctx, w.ID, claims); err != nil {
+				return access{}, err
+			}
 		}
 	}
 	return a, nil
@@ -109,7 +117,7 @@ const presenterPrefix = "studio."
 // the passcode) or a token from POST .../join. A presenter's link passes both: it was issued
 // to someone who may publish.
 func joinAccepted(set models.WebinarSettings, c auth.JoinClaims) bool {
-	if c.Registration == "" && strings.HasPrefix(c.ID, presenterPrefix) {
+	if c.Registration == "" && (strings.HasPrefix(c.ID, presenterPrefix) || participantToken(c)) {
 		return true
 	}
 	if set.Visibility == models.VisibilityRegistration && c.Registration == "" {
@@ -134,6 +142,12 @@ func (e *accessError) Error() string { return e.Message }
 // deny is the refusal for a caller lacking act: 401 when they have no role at all (no or a bad
 // token, not signed in), 403 when they are someone who may not do this.
 func (a access) deny(act auth.Action) error {
+	switch a.pstate {
+	case models.StateWaiting:
+		return &accessError{Status: http.StatusForbidden, Message: "waiting for the host to admit you"}
+	case models.StateDenied, models.StateRemoved, models.StateLeft:
+		return &accessError{Status: http.StatusForbidden, Message: "you were " + string(a.pstate) + " from this webinar"}
+	}
 	if a.cl.user == nil && a.role == "" {
 		e := &accessError{Status: http.StatusUnauthorized, Message: "this webinar needs a join link, a registration or a sign-in"}
 		if act == auth.ActView || act == auth.ActExport {

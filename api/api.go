@@ -19,6 +19,7 @@ import (
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
+	"lectern/room"
 )
 
 // Deps are the parts the API serves. All are required unless noted.
@@ -50,6 +51,9 @@ type Deps struct {
 	// StreamsPerAddr caps the caption streams one client address holds open at once
 	// (0: DefaultStreamsPerAddr, negative: no cap).
 	StreamsPerAddr int
+
+	// Room holds participants' live channels (issue 9). nil: a private one per server.
+	Room *room.Manager
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -59,6 +63,7 @@ type Server struct {
 	auth authParts
 
 	streams  *streamLimiter
+	conns    *roomConns    // participants' WHEP sessions and caption streams
 	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
 	stopOnce sync.Once
 }
@@ -68,13 +73,16 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Room == nil {
+		d.Room = room.NewManager(d.Logger, 0, 0)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	parts, err := newAuthParts(d)
 	if err != nil {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
-	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{})}
+	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -153,6 +161,12 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/link/rotate", s.rotateLink)
 	e.POST("/api/webinars/:id/register", s.register)
 	e.POST("/api/webinars/:id/join", s.join)
+	e.GET("/api/webinars/:id/participants", s.listParticipants)
+	for action := range moderationStates {
+		e.POST("/api/webinars/:id/participants/:pid/"+action, s.moderate(action))
+	}
+	e.POST("/api/webinars/:id/end", s.endWebinar)
+	e.GET("/api/webinars/:id/channel", s.channel)
 }
 
 // apiError is the one JSON shape every error takes.

@@ -49,7 +49,7 @@ var (
 )
 
 // passwordHash is testPassword hashed once with cheapArgon2.
-func passwordHash(t *testing.T) string {
+func passwordHash(t testing.TB) string {
 	cheapHashOnce.Do(func() {
 		h, err := auth.HashPasswordWith(testPassword, cheapArgon2)
 		if err != nil {
@@ -68,7 +68,7 @@ type authServer struct {
 	clock *testClock
 }
 
-func newAuthServer(t *testing.T, edit func(*Deps)) *authServer {
+func newAuthServer(t testing.TB, edit func(*Deps)) *authServer {
 	t.Helper()
 	ctx := context.Background()
 	store, err := models.Open(ctx, t.TempDir())
@@ -99,7 +99,7 @@ func newAuthServer(t *testing.T, edit func(*Deps)) *authServer {
 }
 
 // user creates an account with testPassword.
-func (s *authServer) user(t *testing.T, email string, admin bool) models.User {
+func (s *authServer) user(t testing.TB, email string, admin bool) models.User {
 	t.Helper()
 	u, err := s.store.CreateUser(context.Background(), models.NewUser{Email: email, PasswordHash: passwordHash(t), Admin: admin})
 	if err != nil {
@@ -109,7 +109,7 @@ func (s *authServer) user(t *testing.T, email string, admin bool) models.User {
 }
 
 // session signs u in directly (no password round trip) and returns its cookie token.
-func (s *authServer) session(t *testing.T, u models.User) string {
+func (s *authServer) session(t testing.TB, u models.User) string {
 	t.Helper()
 	tok, _, err := s.api.auth.sessions.Create(context.Background(), u.ID, false, "127.0.0.1", "test")
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *authServer) session(t *testing.T, u models.User) string {
 }
 
 // webinar creates a webinar owned by owner with the given visibility and passcode.
-func (s *authServer) webinar(t *testing.T, owner models.User, vis models.Visibility, passcode string) models.Webinar {
+func (s *authServer) webinar(t testing.TB, owner models.User, vis models.Visibility, passcode string) models.Webinar {
 	t.Helper()
 	ctx := context.Background()
 	w, err := s.store.CreateWebinar(ctx, models.NewWebinar{Title: "Class of " + owner.Email})

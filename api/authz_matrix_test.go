@@ -172,6 +172,12 @@ var matrix = []matrixRow{
 	// Registration is how strangers get in: open to all.
 	{route: "POST /api/webinars/:id/register", path: "/api/webinars/{w}/register", ctype: js, body: `{"name":"New","email":"{newcomer}"}`, want: all(201)},
 	{route: "POST /api/webinars/:id/join", path: "/api/webinars/{w}/join", ctype: js, body: `{"passcode":"1234"}`, want: all(409)}, // registration webinars take no passcode joins
+	{route: "GET /api/webinars/:id/participants", path: "/api/webinars/{w}/participants", want: [nPrincipals]int{401, 401, 403, 200, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/participants/:pid/admit", path: "/api/webinars/{w}/participants/nosuch/admit", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/participants/:pid/deny", path: "/api/webinars/{w}/participants/nosuch/deny", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/participants/:pid/remove", path: "/api/webinars/{w}/participants/nosuch/remove", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/end", path: "/api/webinars/{w}/end", want: [nPrincipals]int{401, 401, 403, 403, 204, 403, 204}},
+	{route: "GET /api/webinars/:id/channel", path: "/api/webinars/{w}/channel", want: [nPrincipals]int{401, 401, 200, 200, 200, 403, 200}},
 
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},

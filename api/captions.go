@@ -68,6 +68,11 @@ func (s *Server) captionStream(c echo.Context) error {
 	if err := s.allow(c, w, auth.ActView); err != nil {
 		return err
 	}
+	// Removing the participant (or ending the webinar) cancels the stream.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer s.conns.addStream(w.ID, s.callerPID(c, w.ID), cancel)()
+	c.SetRequest(c.Request().WithContext(ctx))
 	lang, err := s.captionLang(c, w)
 	if err != nil {
 		return err

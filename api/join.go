@@ -24,6 +24,9 @@ type registerRequest struct {
 
 type joinRequest struct {
 	Passcode string `json:"passcode"`
+	// Name makes the caller a participant of the room (issue 9); without it, the join only
+	// buys a passcode token, as before.
+	Name *string `json:"name"`
 }
 
 type joinAnswer struct {
@@ -155,6 +158,9 @@ func (s *Server) join(c echo.Context) error {
 	var in joinRequest
 	if err := bind(c, &in); err != nil {
 		return err
+	}
+	if in.Name != nil {
+		return s.joinRoom(c, a, *in.Name, in.Passcode)
 	}
 	switch {
 	case a.set.Visibility == models.VisibilityRegistration:

@@ -90,6 +90,9 @@ type webinarRequest struct {
 	Language   *string            `json:"language"`
 	Passcode   *string            `json:"passcode"` // "" removes it (PATCH)
 	StartsAt   *time.Time         `json:"starts_at"`
+	// Room switches (PATCH only): hold new attendees for admission; take no new joins.
+	WaitingRoom *bool `json:"waiting_room"`
+	Locked      *bool `json:"locked"`
 }
 
 // check validates the fields present; everything is checked before anything is written.
@@ -269,6 +272,9 @@ func (s *Server) patchWebinar(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
 	}
+	if err := s.patchRoom(c, a.w.ID, in); err != nil {
+		return err
+	}
 	title, lang := "", ""
 	if in.Title != nil {
 		title = *in.Title
@@ -285,7 +291,8 @@ func (s *Server) patchWebinar(c echo.Context) error {
 	}
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
-		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil} {
+		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil,
+		"waiting_room": in.WaitingRoom != nil, "locked": in.Locked != nil} {
 		if set {
 			fields = append(fields, name)
 		}

@@ -24,6 +24,7 @@ import (
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
+	"lectern/room"
 	"lectern/transcribe"
 	"lectern/translate"
 )
@@ -175,7 +176,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{store: store, broadcast: bc}
-	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr}
+	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr,
+		Room: room.NewManager(log, 0, 0)}
 	if deps.Recorder, err = record.NewManager(filepath.Join(cfg.Data, "recordings"), bc, reg, log); err != nil {
 		bc.Close()
 		store.Close()
