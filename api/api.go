@@ -46,6 +46,10 @@ type Deps struct {
 	// StreamsPerAddr caps the caption streams one client address holds open at once
 	// (0: DefaultStreamsPerAddr, negative: no cap).
 	StreamsPerAddr int
+
+	// RoomEvents is the live channel chat, Q&A and hands publish to (issue 9); nil: no live
+	// push, the REST API still works.
+	RoomEvents roomEvents
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -57,6 +61,8 @@ type Server struct {
 	streams  *streamLimiter
 	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
 	stopOnce sync.Once
+
+	chatLimit *rateLimiter // per participant
 }
 
 // New builds the HTTP handler tree.
@@ -70,7 +76,8 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
-	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{})}
+	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{}),
+		chatLimit: newRateLimiter(chatBurst, chatWindow)}
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -148,6 +155,7 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/link/rotate", s.rotateLink)
 	e.POST("/api/webinars/:id/register", s.register)
 	e.POST("/api/webinars/:id/join", s.join)
+	s.roomRoutes()
 }
 
 // apiError is the one JSON shape every error takes.

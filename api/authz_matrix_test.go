@@ -168,6 +168,13 @@ var matrix = []matrixRow{
 	{route: "POST /api/webinars/:id/register", path: "/api/webinars/{w}/register", ctype: js, body: `{"name":"New","email":"{newcomer}"}`, want: all(201)},
 	{route: "POST /api/webinars/:id/join", path: "/api/webinars/{w}/join", ctype: js, body: `{"passcode":"1234"}`, want: all(409)}, // registration webinars take no passcode joins
 
+	// Chat (issue 9): anyone with a role in the webinar talks; hosts moderate and export.
+	{route: "POST /api/webinars/:id/chat", path: "/api/webinars/{w}/chat", ctype: js, body: `{"text":"hello"}`, want: [nPrincipals]int{401, 201, 201, 201, 201, 403, 201}},
+	{route: "GET /api/webinars/:id/chat", path: "/api/webinars/{w}/chat", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/chat/:mid", path: "/api/webinars/{w}/chat/999", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	{route: "GET /api/webinars/:id/chat.txt", path: "/api/webinars/{w}/chat.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/chat.json", path: "/api/webinars/{w}/chat.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},
 	{route: "POST /api/login", path: "/api/login", ctype: js, body: `{"email":"{host-email}","password":"{password}"}`, want: all(200)},

@@ -84,11 +84,13 @@ func (s *Server) now() time.Time {
 }
 
 type webinarRequest struct {
-	Title      *string            `json:"title"`
-	Visibility *models.Visibility `json:"visibility"`
-	Language   *string            `json:"language"`
-	Passcode   *string            `json:"passcode"` // "" removes it (PATCH)
-	StartsAt   *time.Time         `json:"starts_at"`
+	Title      *string             `json:"title"`
+	Visibility *models.Visibility  `json:"visibility"`
+	Language   *string             `json:"language"`
+	Passcode   *string             `json:"passcode"` // "" removes it (PATCH)
+	StartsAt   *time.Time          `json:"starts_at"`
+	Chat       *models.ChatSetting `json:"chat"` // PATCH only (issue 9)
+	QA         *bool               `json:"qa"`   // PATCH only (issue 9)
 }
 
 // check validates the fields present; everything is checked before anything is written.
@@ -106,6 +108,9 @@ func (in webinarRequest) check() error {
 	}
 	if in.Passcode != nil && *in.Passcode != "" && (len(*in.Passcode) < 4 || len(*in.Passcode) > 64) {
 		return echo.NewHTTPError(http.StatusBadRequest, "passcode must be 4-64 characters")
+	}
+	if in.Chat != nil && !in.Chat.Valid() {
+		return echo.NewHTTPError(http.StatusBadRequest, `chat must be "everyone", "hosts" or "off"`)
 	}
 	return nil
 }
@@ -268,6 +273,9 @@ func (s *Server) patchWebinar(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
 	}
+	if err := s.saveRoomSettings(c, a.w.ID, in); err != nil {
+		return err
+	}
 	title, lang := "", ""
 	if in.Title != nil {
 		title = *in.Title
@@ -284,7 +292,8 @@ func (s *Server) patchWebinar(c echo.Context) error {
 	}
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
-		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil} {
+		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil,
+		"chat": in.Chat != nil, "qa": in.QA != nil} {
 		if set {
 			fields = append(fields, name)
 		}

@@ -1,0 +1,121 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ChatSetting is who attendees may chat with (issue 9).
+type ChatSetting string
+
+const (
+	ChatEveryone ChatSetting = "everyone"
+	ChatHosts    ChatSetting = "hosts" // attendees write to the hosts only
+	ChatOff      ChatSetting = "off"
+)
+
+// Valid reports whether c is a known setting.
+func (c ChatSetting) Valid() bool { return c == ChatEveryone || c == ChatHosts || c == ChatOff }
+
+// RoomSettings are a webinar's interaction settings.
+type RoomSettings struct {
+	Chat ChatSetting `json:"chat"`
+	QA   bool        `json:"qa"`
+}
+
+// DefaultRoomSettings apply to a webinar whose host never changed them.
+var DefaultRoomSettings = RoomSettings{Chat: ChatEveryone, QA: true}
+
+// RoomSettings returns webinar id's interaction settings, the defaults when never set.
+func (s *Store) RoomSettings(ctx context.Context, id string) (RoomSettings, error) {
+	var r RoomSettings
+	err := s.db.QueryRowContext(ctx, `SELECT chat, qa FROM room_settings WHERE webinar_id = ?`, id).Scan(&r.Chat, &r.QA)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DefaultRoomSettings, nil
+	}
+	if err != nil {
+		return RoomSettings{}, fmt.Errorf("room settings %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// SaveRoomSettings stores webinar id's interaction settings.
+func (s *Store) SaveRoomSettings(ctx context.Context, id string, r RoomSettings) error {
+	if !r.Chat.Valid() {
+		return fmt.Errorf("chat setting %q: must be everyone, hosts or off", r.Chat)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO room_settings(webinar_id, chat, qa) VALUES (?, ?, ?)
+		ON CONFLICT(webinar_id) DO UPDATE SET chat = excluded.chat, qa = excluded.qa`, id, r.Chat, r.QA)
+	if err != nil {
+		return fmt.Errorf("save room settings %q: %w", id, err)
+	}
+	return nil
+}
+
+// ChatMessage is one stored chat message. To is "everyone" or "hosts".
+type ChatMessage struct {
+	ID        int64     `json:"id"`
+	WebinarID string    `json:"-"`
+	From      string    `json:"from"` // participant id
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	To        string    `json:"to"`
+	Text      string    `json:"text"`
+	At        time.Time `json:"at"`
+}
+
+// ToHosts reports whether only the hosts (and the sender) may see m.
+func (m ChatMessage) ToHosts() bool { return m.To == string(ChatHosts) }
+
+// AddChat stores m and returns it with its id.
+func (s *Store) AddChat(ctx context.Context, m ChatMessage) (ChatMessage, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO chat_messages(webinar_id, sender_id, name, role, to_hosts, body, at_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, m.WebinarID, m.From, m.Name, m.Role, m.ToHosts(), m.Text, m.At.UnixMilli())
+	if err != nil {
+		return ChatMessage{}, fmt.Errorf("add chat message: %w", err)
+	}
+	if m.ID, err = res.LastInsertId(); err != nil {
+		return ChatMessage{}, fmt.Errorf("add chat message: %w", err)
+	}
+	return m, nil
+}
+
+// Chat returns webinar id's messages with an id above after, oldest first.
+func (s *Store) Chat(ctx context.Context, webinarID string, after int64) ([]ChatMessage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sender_id, name, role, to_hosts, body, at_ms FROM chat_messages
+		WHERE webinar_id = ? AND id > ? ORDER BY id`, webinarID, after)
+	if err != nil {
+		return nil, fmt.Errorf("chat of %q: %w", webinarID, err)
+	}
+	defer rows.Close()
+	out := []ChatMessage{}
+	for rows.Next() {
+		m := ChatMessage{WebinarID: webinarID, To: string(ChatEveryone)}
+		var toHosts bool
+		var at int64
+		if err := rows.Scan(&m.ID, &m.From, &m.Name, &m.Role, &toHosts, &m.Text, &at); err != nil {
+			return nil, fmt.Errorf("chat of %q: %w", webinarID, err)
+		}
+		if toHosts {
+			m.To = string(ChatHosts)
+		}
+		m.At = time.UnixMilli(at).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// DeleteChat deletes message id of a webinar; ErrNotFound when there is none.
+func (s *Store) DeleteChat(ctx context.Context, webinarID string, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE webinar_id = ? AND id = ?`, webinarID, id)
+	if err != nil {
+		return fmt.Errorf("delete chat message %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("chat message %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
