@@ -175,6 +175,15 @@ var matrix = []matrixRow{
 	{route: "GET /api/webinars/:id/chat.txt", path: "/api/webinars/{w}/chat.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/chat.json", path: "/api/webinars/{w}/chat.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 
+	// Q&A (issue 9): anyone with a role asks and votes; presenters answer; hosts dismiss and export.
+	{route: "POST /api/webinars/:id/questions", path: "/api/webinars/{w}/questions", ctype: js, body: `{"text":"why?"}`, want: [nPrincipals]int{401, 201, 201, 201, 201, 403, 201}},
+	{route: "GET /api/webinars/:id/questions", path: "/api/webinars/{w}/questions", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/questions/:qid/vote", path: "/api/webinars/{w}/questions/999/vote", want: [nPrincipals]int{401, 404, 404, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/questions/:qid/answer", path: "/api/webinars/{w}/questions/999/answer", ctype: js, body: `{"text":"yes","public":true}`, want: [nPrincipals]int{401, 403, 404, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/questions/:qid/dismiss", path: "/api/webinars/{w}/questions/999/dismiss", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	{route: "GET /api/webinars/:id/questions.txt", path: "/api/webinars/{w}/questions.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/questions.json", path: "/api/webinars/{w}/questions.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},
 	{route: "POST /api/login", path: "/api/login", ctype: js, body: `{"email":"{host-email}","password":"{password}"}`, want: all(200)},

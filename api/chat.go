@@ -281,6 +281,13 @@ func (s *Server) roomRoutes() {
 	e.DELETE("/api/webinars/:id/chat/:mid", s.deleteChat)
 	e.GET("/api/webinars/:id/chat.txt", s.exportChat("txt"))
 	e.GET("/api/webinars/:id/chat.json", s.exportChat("json"))
+	e.POST("/api/webinars/:id/questions", s.postQuestion)
+	e.GET("/api/webinars/:id/questions", s.getQuestions)
+	e.POST("/api/webinars/:id/questions/:qid/vote", s.voteQuestion)
+	e.POST("/api/webinars/:id/questions/:qid/answer", s.answerQuestion)
+	e.POST("/api/webinars/:id/questions/:qid/dismiss", s.dismissQuestion)
+	e.GET("/api/webinars/:id/questions.txt", s.exportQuestions("txt"))
+	e.GET("/api/webinars/:id/questions.json", s.exportQuestions("json"))
 }
 
 // saveRoomSettings applies a PATCH's chat and qa fields, if any.
