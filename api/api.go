@@ -63,6 +63,7 @@ type Server struct {
 	stopOnce sync.Once
 
 	chatLimit *rateLimiter // per participant
+	hands     *hands
 }
 
 // New builds the HTTP handler tree.
@@ -77,7 +78,7 @@ func New(d Deps) *Server {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
 	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{}),
-		chatLimit: newRateLimiter(chatBurst, chatWindow)}
+		chatLimit: newRateLimiter(chatBurst, chatWindow), hands: newHands()}
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()

@@ -184,6 +184,12 @@ var matrix = []matrixRow{
 	{route: "GET /api/webinars/:id/questions.txt", path: "/api/webinars/{w}/questions.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/questions.json", path: "/api/webinars/{w}/questions.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 
+	// Raised hands (issue 9): any participant raises their own; hosts see and lower them.
+	{route: "POST /api/webinars/:id/hand", path: "/api/webinars/{w}/hand", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/hand", path: "/api/webinars/{w}/hand", want: [nPrincipals]int{401, 204, 204, 204, 204, 403, 204}},
+	{route: "GET /api/webinars/:id/hands", path: "/api/webinars/{w}/hands", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/hands/:pid", path: "/api/webinars/{w}/hands/nobody", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},
 	{route: "POST /api/login", path: "/api/login", ctype: js, body: `{"email":"{host-email}","password":"{password}"}`, want: all(200)},

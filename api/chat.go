@@ -288,6 +288,10 @@ func (s *Server) roomRoutes() {
 	e.POST("/api/webinars/:id/questions/:qid/dismiss", s.dismissQuestion)
 	e.GET("/api/webinars/:id/questions.txt", s.exportQuestions("txt"))
 	e.GET("/api/webinars/:id/questions.json", s.exportQuestions("json"))
+	e.POST("/api/webinars/:id/hand", s.raiseHand)
+	e.DELETE("/api/webinars/:id/hand", s.lowerHand)
+	e.GET("/api/webinars/:id/hands", s.listHands)
+	e.DELETE("/api/webinars/:id/hands/:pid", s.lowerHandOf)
 }
 
 // saveRoomSettings applies a PATCH's chat and qa fields, if any.
