@@ -106,6 +106,9 @@ func newRateLimiter(burst int, window time.Duration) *rateLimiter {
 func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.seen) >= rateSweepAt {
+		r.sweep(now)
+	}
 	keep := r.seen[key][:0]
 	for _, t := range r.seen[key] {
 		if now.Sub(t) < r.window {
@@ -118,6 +121,18 @@ func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	}
 	r.seen[key] = append(keep, now)
 	return true, 0
+}
+
+// rateSweepAt is the number of keys at which allow drops those idle for a whole window, so
+// participants who left do not stay in memory.
+const rateSweepAt = 4096
+
+func (r *rateLimiter) sweep(now time.Time) {
+	for k, ts := range r.seen {
+		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= r.window {
+			delete(r.seen, k)
+		}
+	}
 }
 
 type chatRequest struct {

@@ -202,3 +202,35 @@ func TestChatRateLimitAndLength(t *testing.T) {
 		t.Errorf("txt export: %.300s", txt.body)
 	}
 }
+
+func TestRateLimiterForgetsIdleParticipants(t *testing.T) {
+	r := newRateLimiter(1, time.Second)
+	now := time.Now()
+	for i := 0; i < rateSweepAt; i++ {
+		r.allow(fmt.Sprint(i), now)
+	}
+	if ok, _ := r.allow("0", now); ok {
+		t.Fatal("a second event within the window was allowed")
+	}
+	r.allow("late", now.Add(time.Second))
+	if len(r.seen) != 1 {
+		t.Errorf("%d keys kept after the sweep, want 1", len(r.seen))
+	}
+}
+
+func TestWebinarShowsRoomSettings(t *testing.T) {
+	s, wd, _ := roomWorld(t)
+	var v struct {
+		Chat models.ChatSetting
+		QA   bool
+	}
+	s.call(t, wd.cred[attendee], "GET", "/api/webinars/"+wd.w.ID, "", "").json(t, &v)
+	if v.Chat != models.ChatEveryone || !v.QA {
+		t.Errorf("defaults: %+v", v)
+	}
+	s.patchRoom(t, wd, `{"chat":"hosts","qa":false}`)
+	s.call(t, wd.cred[attendee], "GET", "/api/webinars/"+wd.w.ID, "", "").json(t, &v)
+	if v.Chat != models.ChatHosts || v.QA {
+		t.Errorf("after PATCH: %+v", v)
+	}
+}

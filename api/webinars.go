@@ -19,22 +19,24 @@ const linkTokenTTL = 120 * 24 * time.Hour
 // webinarView is a webinar as its members see it. StreamKey and the studio link only go to
 // those who may manage settings (host, co-host, admin).
 type webinarView struct {
-	ID          string            `json:"id"`
-	Title       string            `json:"title"`
-	Language    string            `json:"language"`
-	Visibility  models.Visibility `json:"visibility"`
-	HasPasscode bool              `json:"has_passcode"`
-	StartsAt    *time.Time        `json:"starts_at,omitempty"`
-	OwnerID     string            `json:"owner_id,omitempty"`
-	Role        models.Role       `json:"role,omitempty"`
-	Live        bool              `json:"live"`
-	Viewers     int               `json:"viewers"`
-	CreatedAt   time.Time         `json:"created_at"`
-	StreamKey   string            `json:"stream_key,omitempty"`
-	WatchURL    string            `json:"watch_url"`
-	WHEPURL     string            `json:"whep_url"`
-	WHIPURL     string            `json:"whip_url,omitempty"`
-	StudioURL   string            `json:"studio_url,omitempty"`
+	ID          string             `json:"id"`
+	Title       string             `json:"title"`
+	Language    string             `json:"language"`
+	Visibility  models.Visibility  `json:"visibility"`
+	HasPasscode bool               `json:"has_passcode"`
+	StartsAt    *time.Time         `json:"starts_at,omitempty"`
+	OwnerID     string             `json:"owner_id,omitempty"`
+	Role        models.Role        `json:"role,omitempty"`
+	Live        bool               `json:"live"`
+	Viewers     int                `json:"viewers"`
+	CreatedAt   time.Time          `json:"created_at"`
+	StreamKey   string             `json:"stream_key,omitempty"`
+	WatchURL    string             `json:"watch_url"`
+	Chat        models.ChatSetting `json:"chat"` // issue 9
+	QA          bool               `json:"qa"`
+	WHEPURL     string             `json:"whep_url"`
+	WHIPURL     string             `json:"whip_url,omitempty"`
+	StudioURL   string             `json:"studio_url,omitempty"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -60,6 +62,11 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		t := a.set.StartsAt
 		v.StartsAt = &t
 	}
+	room, err := s.Store.RoomSettings(c.Request().Context(), a.w.ID)
+	if err != nil {
+		return webinarView{}, err
+	}
+	v.Chat, v.QA = room.Chat, room.QA
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
