@@ -19,24 +19,26 @@ const linkTokenTTL = 120 * 24 * time.Hour
 // webinarView is a webinar as its members see it. StreamKey and the studio link only go to
 // those who may manage settings (host, co-host, admin).
 type webinarView struct {
-	ID          string             `json:"id"`
-	Title       string             `json:"title"`
-	Language    string             `json:"language"`
-	Visibility  models.Visibility  `json:"visibility"`
-	HasPasscode bool               `json:"has_passcode"`
-	StartsAt    *time.Time         `json:"starts_at,omitempty"`
-	OwnerID     string             `json:"owner_id,omitempty"`
-	Role        models.Role        `json:"role,omitempty"`
-	Live        bool               `json:"live"`
-	Viewers     int                `json:"viewers"`
-	CreatedAt   time.Time          `json:"created_at"`
-	StreamKey   string             `json:"stream_key,omitempty"`
-	WatchURL    string             `json:"watch_url"`
-	Chat        models.ChatSetting `json:"chat"` // issue 9
-	QA          bool               `json:"qa"`
-	WHEPURL     string             `json:"whep_url"`
-	WHIPURL     string             `json:"whip_url,omitempty"`
-	StudioURL   string             `json:"studio_url,omitempty"`
+	ID          string            `json:"id"`
+	Title       string            `json:"title"`
+	Language    string            `json:"language"`
+	Visibility  models.Visibility `json:"visibility"`
+	HasPasscode bool              `json:"has_passcode"`
+	StartsAt    *time.Time        `json:"starts_at,omitempty"`
+	OwnerID     string            `json:"owner_id,omitempty"`
+	Role        models.Role       `json:"role,omitempty"`
+	Live        bool              `json:"live"`
+	Viewers     int               `json:"viewers"`
+	CreatedAt   time.Time         `json:"created_at"`
+	StreamKey   string            `json:"stream_key,omitempty"`
+	WatchURL    string            `json:"watch_url"`
+	WHEPURL     string            `json:"whep_url"`
+	WHIPURL     string            `json:"whip_url,omitempty"`
+	StudioURL   string            `json:"studio_url,omitempty"`
+
+	// Interaction settings (issue 9).
+	Chat models.ChatSetting `json:"chat"`
+	QA   bool               `json:"qa"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -91,13 +93,15 @@ func (s *Server) now() time.Time {
 }
 
 type webinarRequest struct {
-	Title      *string             `json:"title"`
-	Visibility *models.Visibility  `json:"visibility"`
-	Language   *string             `json:"language"`
-	Passcode   *string             `json:"passcode"` // "" removes it (PATCH)
-	StartsAt   *time.Time          `json:"starts_at"`
-	Chat       *models.ChatSetting `json:"chat"` // PATCH only (issue 9)
-	QA         *bool               `json:"qa"`   // PATCH only (issue 9)
+	Title      *string            `json:"title"`
+	Visibility *models.Visibility `json:"visibility"`
+	Language   *string            `json:"language"`
+	Passcode   *string            `json:"passcode"` // "" removes it (PATCH)
+	StartsAt   *time.Time         `json:"starts_at"`
+
+	// Interaction settings (issue 9), PATCH only.
+	Chat *models.ChatSetting `json:"chat"`
+	QA   *bool               `json:"qa"`
 }
 
 // check validates the fields present; everything is checked before anything is written.
