@@ -77,8 +77,8 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
-	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{}),
-		chatLimit: newRateLimiter(chatBurst, chatWindow), hands: newHands()}
+	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), stopping: make(chan struct{})}
+	s.chatLimit, s.hands = newRateLimiter(chatBurst, chatWindow), newHands()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
