@@ -252,13 +252,15 @@ func (s *Server) deleteChat(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no such message")
 	}
-	if err := s.Store.DeleteChat(c.Request().Context(), id, mid); err != nil {
+	m, err := s.Store.DeleteChat(c.Request().Context(), id, mid)
+	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return echo.NewHTTPError(http.StatusNotFound, "no such message")
 		}
 		return err
 	}
-	s.publish(id, RoomAudience{Everyone: true}, "chat.deleted", map[string]int64{"id": mid})
+	// The same audience as the message: a to-hosts message's deletion tells nobody else of it.
+	s.publish(id, chatAudience(m), "chat.deleted", map[string]int64{"id": mid})
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -234,3 +234,17 @@ func TestWebinarShowsRoomSettings(t *testing.T) {
 		t.Errorf("after PATCH: %+v", v)
 	}
 }
+
+func TestChatDeleteToHostsReachesItsAudienceOnly(t *testing.T) {
+	s, wd, room := roomWorld(t)
+	base := "/api/webinars/" + wd.w.ID + "/chat"
+	var m models.ChatMessage
+	s.postJSON(t, wd.cred[attendee], base, map[string]string{"text": "for the hosts", "to": "hosts"}).json(t, &m)
+	if r := s.call(t, wd.cred[host], "DELETE", fmt.Sprintf("%s/%d", base, m.ID), "", ""); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	ev := room.ofType("chat.deleted")
+	if len(ev) != 1 || ev[0].to != (RoomAudience{Hosts: true, Participant: m.From}) {
+		t.Errorf("published %+v", ev)
+	}
+}

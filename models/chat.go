@@ -108,14 +108,21 @@ func (s *Store) Chat(ctx context.Context, webinarID string, after int64) ([]Chat
 	return out, rows.Err()
 }
 
-// DeleteChat deletes message id of a webinar; ErrNotFound when there is none.
-func (s *Store) DeleteChat(ctx context.Context, webinarID string, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE webinar_id = ? AND id = ?`, webinarID, id)
+// DeleteChat deletes message id of a webinar and returns who sent it to whom (so the deletion
+// reaches the same audience); ErrNotFound when there is none.
+func (s *Store) DeleteChat(ctx context.Context, webinarID string, id int64) (ChatMessage, error) {
+	m := ChatMessage{ID: id, WebinarID: webinarID, To: string(ChatEveryone)}
+	var toHosts bool
+	err := s.db.QueryRowContext(ctx, `DELETE FROM chat_messages WHERE webinar_id = ? AND id = ? RETURNING sender_id, to_hosts`,
+		webinarID, id).Scan(&m.From, &toHosts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ChatMessage{}, fmt.Errorf("chat message %d: %w", id, ErrNotFound)
+	}
 	if err != nil {
-		return fmt.Errorf("delete chat message %d: %w", id, err)
+		return ChatMessage{}, fmt.Errorf("delete chat message %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("chat message %d: %w", id, ErrNotFound)
+	if toHosts {
+		m.To = string(ChatHosts)
 	}
-	return nil
+	return m, nil
 }
