@@ -54,6 +54,9 @@ type Deps struct {
 
 	// Room holds participants' live channels (issue 9). nil: a private one per server.
 	Room *room.Manager
+	// RoomEvents is the live channel chat, Q&A and hands publish to (issue 9); nil: no live
+	// push, the REST API still works.
+	RoomEvents roomEvents
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -66,6 +69,9 @@ type Server struct {
 	conns    *roomConns    // participants' WHEP sessions and caption streams
 	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
 	stopOnce sync.Once
+
+	chatLimit *rateLimiter // per participant
+	hands     *hands
 }
 
 // New builds the HTTP handler tree.
@@ -76,6 +82,9 @@ func New(d Deps) *Server {
 	if d.Room == nil {
 		d.Room = room.NewManager(d.Logger, 0, 0)
 	}
+	if d.RoomEvents == nil { // chat, Q&A and hands publish on the participants' live channel
+		d.RoomEvents = d.Room
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	parts, err := newAuthParts(d)
@@ -83,6 +92,7 @@ func New(d Deps) *Server {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
 	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
+	s.chatLimit, s.hands = newRateLimiter(chatBurst, chatWindow), newHands()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -167,6 +177,7 @@ func (s *Server) accountRoutes() {
 	}
 	e.POST("/api/webinars/:id/end", s.endWebinar)
 	e.GET("/api/webinars/:id/channel", s.channel)
+	s.roomRoutes()
 }
 
 // apiError is the one JSON shape every error takes.

@@ -179,6 +179,28 @@ var matrix = []matrixRow{
 	{route: "POST /api/webinars/:id/end", path: "/api/webinars/{w}/end", want: [nPrincipals]int{401, 401, 403, 403, 204, 403, 204}},
 	{route: "GET /api/webinars/:id/channel", path: "/api/webinars/{w}/channel", want: [nPrincipals]int{401, 401, 200, 200, 200, 403, 200}},
 
+	// Chat (issue 9): anyone with a role in the webinar talks; hosts moderate and export.
+	{route: "POST /api/webinars/:id/chat", path: "/api/webinars/{w}/chat", ctype: js, body: `{"text":"hello"}`, want: [nPrincipals]int{401, 201, 201, 201, 201, 403, 201}},
+	{route: "GET /api/webinars/:id/chat", path: "/api/webinars/{w}/chat", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/chat/:mid", path: "/api/webinars/{w}/chat/999", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	{route: "GET /api/webinars/:id/chat.txt", path: "/api/webinars/{w}/chat.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/chat.json", path: "/api/webinars/{w}/chat.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+
+	// Q&A (issue 9): anyone with a role asks and votes; presenters answer; hosts dismiss and export.
+	{route: "POST /api/webinars/:id/questions", path: "/api/webinars/{w}/questions", ctype: js, body: `{"text":"why?"}`, want: [nPrincipals]int{401, 201, 201, 201, 201, 403, 201}},
+	{route: "GET /api/webinars/:id/questions", path: "/api/webinars/{w}/questions", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/questions/:qid/vote", path: "/api/webinars/{w}/questions/999/vote", want: [nPrincipals]int{401, 404, 404, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/questions/:qid/answer", path: "/api/webinars/{w}/questions/999/answer", ctype: js, body: `{"text":"yes","public":true}`, want: [nPrincipals]int{401, 403, 404, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/questions/:qid/dismiss", path: "/api/webinars/{w}/questions/999/dismiss", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	{route: "GET /api/webinars/:id/questions.txt", path: "/api/webinars/{w}/questions.txt", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/questions.json", path: "/api/webinars/{w}/questions.json", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+
+	// Raised hands (issue 9): any participant raises their own; hosts see and lower them.
+	{route: "POST /api/webinars/:id/hand", path: "/api/webinars/{w}/hand", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/hand", path: "/api/webinars/{w}/hand", want: [nPrincipals]int{401, 204, 204, 204, 204, 403, 204}},
+	{route: "GET /api/webinars/:id/hands", path: "/api/webinars/{w}/hands", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/hands/:pid", path: "/api/webinars/{w}/hands/nobody", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},
 	{route: "POST /api/login", path: "/api/login", ctype: js, body: `{"email":"{host-email}","password":"{password}"}`, want: all(200)},

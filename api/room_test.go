@@ -31,7 +31,10 @@ type channelClient struct {
 
 func openChannel(t *testing.T, s *authServer, webinar, bearer, lastID string) *channelClient {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.URL+"/api/webinars/"+webinar+"/channel", nil)
+	// Bounded: a test waiting for an event that never comes fails instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/webinars/"+webinar+"/channel", nil)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
@@ -417,5 +420,28 @@ func TestAttendeesHearOnlyTheCount(t *testing.T) {
 	}
 	if ev.typ != "count" || ev.data["count"] != float64(2) {
 		t.Fatalf("ana heard %+v, want count 2", ev)
+	}
+}
+
+// Chat sent over the REST API reaches the other participants' live channel: chat and the
+// channel meet at the room manager (issue 9).
+func TestChatReachesTheChannel(t *testing.T) {
+	s, w, _ := roomSetup(t, nil)
+	ana := joinAs(t, s, w.ID, "Ana", creds{}, 201)
+	ch := openChannel(t, s, w.ID, ana.Token, "")
+	bob := joinAs(t, s, w.ID, "Bob", creds{}, 201)
+	if r := s.call(t, creds{bearer: bob.Token}, "POST", "/api/webinars/"+w.ID+"/chat", "application/json",
+		`{"text":"Hello from Bob","to":"everyone"}`); r.status != 201 {
+		t.Fatalf("chat: %d %s", r.status, r.body)
+	}
+	for {
+		ev := ch.mustNext(t)
+		if ev.typ == "count" {
+			continue
+		}
+		if ev.typ != "chat" || ev.data["text"] != "Hello from Bob" {
+			t.Fatalf("ana's channel got %+v, want Bob's chat", ev)
+		}
+		return
 	}
 }

@@ -36,6 +36,10 @@ type webinarView struct {
 	WHEPURL     string            `json:"whep_url"`
 	WHIPURL     string            `json:"whip_url,omitempty"`
 	StudioURL   string            `json:"studio_url,omitempty"`
+
+	// Interaction settings (issue 9).
+	Chat models.ChatSetting `json:"chat"`
+	QA   bool               `json:"qa"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -61,6 +65,11 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		t := a.set.StartsAt
 		v.StartsAt = &t
 	}
+	room, err := s.Store.RoomSettings(c.Request().Context(), a.w.ID)
+	if err != nil {
+		return webinarView{}, err
+	}
+	v.Chat, v.QA = room.Chat, room.QA
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
@@ -93,6 +102,10 @@ type webinarRequest struct {
 	// Room switches (PATCH only): hold new attendees for admission; take no new joins.
 	WaitingRoom *bool `json:"waiting_room"`
 	Locked      *bool `json:"locked"`
+
+	// Interaction settings (issue 9), PATCH only.
+	Chat *models.ChatSetting `json:"chat"`
+	QA   *bool               `json:"qa"`
 }
 
 // check validates the fields present; everything is checked before anything is written.
@@ -110,6 +123,9 @@ func (in webinarRequest) check() error {
 	}
 	if in.Passcode != nil && *in.Passcode != "" && (len(*in.Passcode) < 4 || len(*in.Passcode) > 64) {
 		return echo.NewHTTPError(http.StatusBadRequest, "passcode must be 4-64 characters")
+	}
+	if in.Chat != nil && !in.Chat.Valid() {
+		return echo.NewHTTPError(http.StatusBadRequest, `chat must be "everyone", "hosts" or "off"`)
 	}
 	return nil
 }
@@ -275,6 +291,9 @@ func (s *Server) patchWebinar(c echo.Context) error {
 	if err := s.patchRoom(c, a.w.ID, in); err != nil {
 		return err
 	}
+	if err := s.saveRoomSettings(c, a.w.ID, in); err != nil {
+		return err
+	}
 	title, lang := "", ""
 	if in.Title != nil {
 		title = *in.Title
@@ -292,7 +311,8 @@ func (s *Server) patchWebinar(c echo.Context) error {
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
 		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil,
-		"waiting_room": in.WaitingRoom != nil, "locked": in.Locked != nil} {
+		"waiting_room": in.WaitingRoom != nil, "locked": in.Locked != nil,
+		"chat": in.Chat != nil, "qa": in.QA != nil} {
 		if set {
 			fields = append(fields, name)
 		}

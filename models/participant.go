@@ -105,31 +105,41 @@ func (s *Store) SetParticipantState(ctx context.Context, webinarID, id string, s
 	return s.Participant(ctx, webinarID, id)
 }
 
-// RoomSettings are a webinar's room switches.
+// RoomSettings are a webinar's room switches: admission and interaction.
 type RoomSettings struct {
-	WaitingRoom bool `json:"waiting_room"`
-	Locked      bool `json:"locked"`
+	WaitingRoom bool        `json:"waiting_room"`
+	Locked      bool        `json:"locked"`
+	Chat        ChatSetting `json:"chat"`
+	QA          bool        `json:"qa"`
 }
 
-// RoomSettings returns a webinar's room switches (both off when never set).
+// DefaultRoomSettings apply to a webinar whose host never changed them.
+var DefaultRoomSettings = RoomSettings{Chat: ChatEveryone, QA: true}
+
+// RoomSettings returns a webinar's room switches, the defaults when never set.
 func (s *Store) RoomSettings(ctx context.Context, webinarID string) (RoomSettings, error) {
 	var r RoomSettings
-	err := s.db.QueryRowContext(ctx, `SELECT waiting_room, locked FROM room_settings WHERE webinar_id = ?`,
-		webinarID).Scan(&r.WaitingRoom, &r.Locked)
+	err := s.db.QueryRowContext(ctx, `SELECT waiting_room, locked, chat, qa FROM room_settings WHERE webinar_id = ?`,
+		webinarID).Scan(&r.WaitingRoom, &r.Locked, &r.Chat, &r.QA)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RoomSettings{}, nil
+		return DefaultRoomSettings, nil
 	}
 	if err != nil {
-		return RoomSettings{}, fmt.Errorf("room settings: %w", err)
+		return RoomSettings{}, fmt.Errorf("room settings %q: %w", webinarID, err)
 	}
 	return r, nil
 }
 
-// SaveRoomSettings stores a webinar's room switches.
+// SaveRoomSettings stores a webinar's room switches, all of them: callers read, change and
+// save.
 func (s *Store) SaveRoomSettings(ctx context.Context, webinarID string, r RoomSettings) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO room_settings(webinar_id, waiting_room, locked) VALUES (?, ?, ?)
-		ON CONFLICT(webinar_id) DO UPDATE SET waiting_room = excluded.waiting_room, locked = excluded.locked`,
-		webinarID, r.WaitingRoom, r.Locked)
+	if !r.Chat.Valid() {
+		return fmt.Errorf("chat setting %q: must be everyone, hosts or off", r.Chat)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO room_settings(webinar_id, waiting_room, locked, chat, qa) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(webinar_id) DO UPDATE SET waiting_room = excluded.waiting_room, locked = excluded.locked,
+		chat = excluded.chat, qa = excluded.qa`,
+		webinarID, r.WaitingRoom, r.Locked, r.Chat, r.QA)
 	if err != nil {
 		return fmt.Errorf("save room settings %q: %w", webinarID, notFoundOnFK(err))
 	}
