@@ -21,7 +21,12 @@ type VideoTap interface {
 	WriteVideo(session, mime string, pkt *rtp.Packet)
 }
 
-type tapEntry struct{ t Tap }
+// tapEntry holds a tap and, if it takes video, the same tap as a VideoTap: the assertion is
+// made once when it is added, not per packet.
+type tapEntry struct {
+	t Tap
+	v VideoTap
+}
 
 // room is one webinar's broadcast: at most one presenter, any number of viewers
 // and taps. Rooms are created on first use and kept (a few tens of KB each) so
@@ -59,14 +64,15 @@ func (r *room) tap(session string, pkt *rtp.Packet) {
 
 func (r *room) tapVideo(session, mime string, pkt *rtp.Packet) {
 	for _, e := range *r.taps.Load() {
-		if vt, ok := e.t.(VideoTap); ok {
-			vt.WriteVideo(session, mime, pkt)
+		if e.v != nil {
+			e.v.WriteVideo(session, mime, pkt)
 		}
 	}
 }
 
 func (r *room) addTap(t Tap) (remove func()) {
-	e := &tapEntry{t}
+	e := &tapEntry{t: t}
+	e.v, _ = t.(VideoTap)
 	r.mu.Lock()
 	next := append(append([]*tapEntry{}, *r.taps.Load()...), e)
 	r.taps.Store(&next)
