@@ -14,14 +14,6 @@ import (
 	"lectern/models"
 )
 
-const (
-	// sseWriteTimeout bounds one write to a caption client: a client that cannot take a few
-	// hundred bytes in this time is gone, and its goroutine should be too.
-	sseWriteTimeout = 10 * time.Second
-	// sseKeepAlive keeps proxies from closing an idle stream between utterances.
-	sseKeepAlive = 15 * time.Second
-)
-
 var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
 
 // captionLang is the ?lang= of a caption or transcript request: the spoken language by
@@ -93,33 +85,18 @@ func (s *Server) captionStream(c echo.Context) error {
 	}
 	defer sub.Close()
 
-	h := c.Response().Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	return s.pump(c, sub, backlog)
+	st, err := openSSE(c)
+	if err != nil {
+		return nil
+	}
+	return s.pump(c.Request().Context(), st, sub, backlog)
 }
 
 // pump writes a caption stream until the client goes, the subscriber is closed or the server
-// stops. The server's WriteTimeout is for responses, not streams: each write sets its own
-// deadline instead. (Its ReadTimeout needs nothing: net/http lifts the read deadline once a
-// bodiless request is read.)
-func (s *Server) pump(c echo.Context, sub *captions.Subscriber, backlog [][]byte) error {
-	ctx := c.Request().Context()
-	rc := http.NewResponseController(c.Response())
-	send := func(b []byte) error {
-		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
-		if _, err := c.Response().Write(b); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := send([]byte("retry: 2000\n\n")); err != nil {
-		return nil
-	}
+// stops.
+func (s *Server) pump(ctx context.Context, st *sseStream, sub *captions.Subscriber, backlog [][]byte) error {
 	for _, b := range backlog {
-		if err := send(b); err != nil {
+		if err := st.send(b); err != nil {
 			return nil
 		}
 	}
@@ -131,19 +108,15 @@ func (s *Server) pump(c echo.Context, sub *captions.Subscriber, backlog [][]byte
 			if !ok {
 				return nil // too slow or room closed: the client reconnects with Last-Event-ID
 			}
-			if err := send(f.SSE); err != nil {
+			if err := st.send(f.SSE); err != nil {
 				return nil
 			}
 		case <-keepAlive.C:
-			if err := send([]byte(": keep-alive\n\n")); err != nil {
+			if err := st.send(sseKeepAliveFrame); err != nil {
 				return nil
 			}
 		case <-s.stopping:
-			// A client that cannot take it within a second does not get to hold up the
-			// shutdown; it reconnects all the same when the connection drops.
-			rc.SetWriteDeadline(time.Now().Add(time.Second))
-			c.Response().Write(shutdownEvent)
-			rc.Flush()
+			st.shutdown()
 			return nil
 		case <-ctx.Done():
 			return nil

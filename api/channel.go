@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -15,6 +16,11 @@ import (
 // (README, "Live channel: SSE + POST"). Waiting participants may open it: it is how they
 // hear that they were admitted. Last-Event-ID resumes from the room's ring of recent events.
 func (s *Server) channel(c echo.Context) error {
+	release, err := s.openStream(c)
+	if err != nil {
+		return err
+	}
+	defer release()
 	p, err := s.participant(c, c.Param("id"))
 	if err != nil {
 		return err
@@ -33,40 +39,29 @@ func (s *Server) channel(c echo.Context) error {
 		return err
 	}
 	defer sub.Close()
-	h := c.Response().Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	s.pumpChannel(c, sub)
+	st, err := openSSE(c)
+	if err != nil {
+		return nil
+	}
+	s.pumpChannel(c.Request().Context(), st, sub)
 	return nil
 }
 
 // pumpChannel writes events until the client goes, is dropped or removed, the webinar ends
-// or the server stops. Every write has its own deadline, so a client that stops reading
-// costs one goroutine for at most sseWriteTimeout; room drops it once its queue is full.
-func (s *Server) pumpChannel(c echo.Context, sub *room.Subscription) {
-	ctx := c.Request().Context()
-	rc := http.NewResponseController(c.Response())
-	send := func(b []byte) bool {
-		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
-		if _, err := c.Response().Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !send([]byte("retry: 2000\n\n")) {
-		return
-	}
+// or the server stops. A client that stops reading costs one goroutine for at most
+// sseWriteTimeout; room drops it once its queue is full.
+func (s *Server) pumpChannel(ctx context.Context, st *sseStream, sub *room.Subscription) {
 	for _, ev := range sub.Backlog {
-		if !send(ev.SSE()) {
+		if st.send(ev.SSE()) != nil {
 			return
 		}
 	}
+	keepAlive := time.NewTicker(sseKeepAlive)
+	defer keepAlive.Stop()
 	for {
 		select {
 		case ev := <-sub.C:
-			if !send(ev.SSE()) {
+			if st.send(ev.SSE()) != nil {
 				return
 			}
 		case <-sub.Done:
@@ -74,16 +69,21 @@ func (s *Server) pumpChannel(c echo.Context, sub *room.Subscription) {
 			for {
 				select {
 				case ev := <-sub.C:
-					if !send(ev.SSE()) {
+					if st.send(ev.SSE()) != nil {
 						return
 					}
 				default:
 					return
 				}
 			}
+		case <-keepAlive.C:
+			if st.send(sseKeepAliveFrame) != nil {
+				return
+			}
 		case <-ctx.Done():
 			return
 		case <-s.stopping:
+			st.shutdown()
 			return
 		}
 	}

@@ -445,3 +445,43 @@ func TestChatReachesTheChannel(t *testing.T) {
 		return
 	}
 }
+
+// The live channel ends like a caption stream when the server stops: a shutdown event with a
+// reconnect delay, so graceful shutdown does not wait on channel clients (issue 8, item 1).
+func TestChannelShutdown(t *testing.T) {
+	s, w, _ := roomSetup(t, nil)
+	ana := joinAs(t, s, w.ID, "Ana", creds{}, 201)
+	ch := openChannel(t, s, w.ID, ana.Token, "")
+	s.api.BeginShutdown()
+	for {
+		ev, err := ch.next()
+		if err != nil {
+			t.Fatalf("channel ended without the shutdown event: %v", err)
+		}
+		if ev.typ == "shutdown" {
+			if ev.data["reason"] != "server shutting down" {
+				t.Fatalf("shutdown event %+v", ev)
+			}
+			return
+		}
+	}
+}
+
+// Live channels count against the per-address cap on long-lived streams, as caption streams
+// do (issue 8, item 13).
+func TestChannelCountsAgainstStreamCap(t *testing.T) {
+	s, w, _ := roomSetup(t, func(d *Deps) { d.StreamsPerAddr = 2 })
+	ana := joinAs(t, s, w.ID, "Ana", creds{}, 201)
+	openChannel(t, s, w.ID, ana.Token, "")
+	openChannel(t, s, w.ID, ana.Token, "")
+	req, _ := http.NewRequest("GET", s.URL+"/api/webinars/"+w.ID+"/channel", nil)
+	req.Header.Set("Authorization", "Bearer "+ana.Token)
+	res, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("third stream from one address: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}

@@ -10,11 +10,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// DefaultStreamsPerAddr is how many caption streams one client address may hold open at once
-// when Deps.StreamsPerAddr is zero. A classroom behind one NAT opens one per viewer tab, so
-// the cap has to be configurable; 20 stops one host from holding thousands of goroutines
-// and sockets, which is what an uncapped long-lived stream invites.
-const DefaultStreamsPerAddr = 20
+// DefaultStreamsPerAddr is how many long-lived streams (caption streams and live channels)
+// one client address may hold open at once when Deps.StreamsPerAddr is zero. A viewer tab
+// holds two, and a classroom behind one NAT has many tabs, so the cap is configurable; 40
+// stops one host from holding thousands of goroutines and sockets, which is what an
+// uncapped long-lived stream invites.
+const DefaultStreamsPerAddr = 40
 
 // streamCapRetry is the Retry-After of a refused stream: a viewer's other tab may close soon.
 const streamCapRetry = 5 * time.Second
@@ -72,14 +73,14 @@ func streamAddr(c echo.Context) string {
 	return ip.String()
 }
 
-// openStream takes a stream slot for the caller and returns its release, or a 429 when the
+// openStream takes a stream slot (a caption stream or the live channel) for the caller and returns its release, or a 429 when the
 // caller's address already holds its share.
 func (s *Server) openStream(c echo.Context) (release func(), err error) {
 	addr := streamAddr(c)
 	if !s.streams.acquire(addr) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(streamCapRetry.Seconds())))
 		return nil, echo.NewHTTPError(http.StatusTooManyRequests,
-			"too many open caption streams from your address (limit "+strconv.Itoa(s.streams.max)+"); close one and retry")
+			"too many open caption streams and live channels from your address (limit "+strconv.Itoa(s.streams.max)+"); close one and retry")
 	}
 	return func() { s.streams.release(addr) }, nil
 }

@@ -99,7 +99,7 @@ func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (caption streams exempt)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (caption streams exempt)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open")
-	fs.IntVar(&c.StreamsPerAddr, "streams-per-addr", c.StreamsPerAddr, "caption streams one client address may hold open at once (0 = no cap)")
+	fs.IntVar(&c.StreamsPerAddr, "streams-per-addr", c.StreamsPerAddr, "caption streams and live channels one client address may hold open at once (0 = no cap)")
 	bindPipelineFlags(fs, c)
 	bindAuthFlags(fs, &c.Auth)
 }

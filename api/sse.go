@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+const (
+	// sseWriteTimeout bounds one write to a stream's client: a client that cannot take a few
+	// hundred bytes in this time is gone, and its goroutine should be too.
+	sseWriteTimeout = 10 * time.Second
+	// sseKeepAlive keeps proxies from closing an idle stream between events.
+	sseKeepAlive = 15 * time.Second
+	// sseShutdownTimeout is all a client gets to take the shutdown event: a stuck one must not
+	// hold up the server's exit; it reconnects all the same when the connection drops.
+	sseShutdownTimeout = time.Second
+)
+
+var (
+	sseRetry          = []byte("retry: 2000\n\n")
+	sseKeepAliveFrame = []byte(": keep-alive\n\n")
+)
+
+// sseStream is an open Server-Sent Events response (caption streams, the live channel). The
+// server's WriteTimeout is for responses, not streams: each write sets its own deadline
+// instead. (Its ReadTimeout needs nothing: net/http lifts the read deadline once a bodiless
+// request is read.)
+type sseStream struct {
+	c  echo.Context
+	rc *http.ResponseController
+}
+
+// openSSE sends the event-stream headers and the client's reconnect delay.
+func openSSE(c echo.Context) (*sseStream, error) {
+	h := c.Response().Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	st := &sseStream{c: c, rc: http.NewResponseController(c.Response())}
+	return st, st.send(sseRetry)
+}
+
+// send writes and flushes one frame.
+func (st *sseStream) send(b []byte) error {
+	return st.write(b, sseWriteTimeout)
+}
+
+// shutdown sends the shutdown event (see shutdownEvent).
+func (st *sseStream) shutdown() {
+	st.write(shutdownEvent, sseShutdownTimeout)
+}
+
+func (st *sseStream) write(b []byte, timeout time.Duration) error {
+	st.rc.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := st.c.Response().Write(b); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
