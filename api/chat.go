@@ -44,9 +44,10 @@ type chatter struct {
 // host reports whether c moderates the room (host, co-host).
 func (c chatter) host() bool { return auth.Can(c.Role, auth.ActModerate) }
 
-// chatter resolves the caller of a webinar's room. Until participants exist (package room),
-// a signed-in member is themselves with their member role and account name; a join-token
-// holder is a participant named by the token's id. The lead swaps in the participant lookup.
+// chatter resolves the caller of a webinar's room as the participant it is (see
+// participantOf: a participant token, or a signed-in host, co-host, panelist or the stream
+// key). A waiting participant may not speak yet. A link or registration token that never
+// joined still speaks, as a guest named by its token id.
 func (s *Server) chatter(c echo.Context, webinarID string) (chatter, error) {
 	a, err := s.require(c, webinarID, auth.ActView)
 	if err != nil {
@@ -55,21 +56,20 @@ func (s *Server) chatter(c echo.Context, webinarID string) (chatter, error) {
 	if a.role == "" { // a public webinar watched without any identity: nobody to speak as
 		return chatter{}, a.deny(auth.ActModerate)
 	}
-	if u := a.cl.user; u != nil {
-		name := u.DisplayName
-		if name == "" {
-			name = u.Email
-		}
-		return chatter{ID: u.ID, Name: name, Role: a.role}, nil
-	}
-	if a.cl.join != "" {
+	if a.cl.user == nil && a.cl.join != "" && s.callerPID(c, webinarID) == "" {
 		claims, err := s.auth.joins.VerifyActive(c.Request().Context(), s.Store, a.cl.join, webinarID, true)
 		if err == nil {
 			return chatter{ID: "j." + claims.ID, Name: "Guest", Role: a.role, guest: true}, nil
 		}
 	}
-	// The stream key: the presenter's own credential.
-	return chatter{ID: "presenter", Name: "Presenter", Role: a.role}, nil
+	p, err := s.participantOf(c, a)
+	if err != nil {
+		return chatter{}, err
+	}
+	if p.State == room.StateWaiting {
+		return chatter{}, echo.NewHTTPError(http.StatusForbidden, "waiting for the host to admit you")
+	}
+	return chatter{ID: p.ID, Name: p.Name, Role: p.Role}, nil
 }
 
 // named gives a guest the display name of their request.

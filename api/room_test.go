@@ -439,7 +439,8 @@ func TestChatReachesTheChannel(t *testing.T) {
 		if ev.typ == "count" {
 			continue
 		}
-		if ev.typ != "chat" || ev.data["text"] != "Hello from Bob" {
+		// The sender is the participant Bob joined as, under the name he joined with.
+		if ev.typ != "chat" || ev.data["text"] != "Hello from Bob" || ev.data["name"] != "Bob" {
 			t.Fatalf("ana's channel got %+v, want Bob's chat", ev)
 		}
 		return
@@ -483,5 +484,19 @@ func TestChannelCountsAgainstStreamCap(t *testing.T) {
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("third stream from one address: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}
+
+// A participant in the waiting room cannot chat until admitted.
+func TestWaitingParticipantCannotChat(t *testing.T) {
+	s, w, host := roomSetup(t, nil)
+	patchRoom(t, s, host, w, `{"waiting_room":true}`)
+	cleo := joinAs(t, s, w.ID, "Cleo", creds{}, 201)
+	if cleo.State != "waiting" {
+		t.Fatalf("cleo is %q, want waiting", cleo.State)
+	}
+	if r := s.call(t, creds{bearer: cleo.Token}, "POST", "/api/webinars/"+w.ID+"/chat", "application/json",
+		`{"text":"let me in","to":"everyone"}`); r.status != 403 {
+		t.Fatalf("waiting participant's chat: %d %s, want 403", r.status, r.body)
 	}
 }
