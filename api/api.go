@@ -70,7 +70,7 @@ type Server struct {
 	stopping chan struct{} // closed by BeginShutdown: long-lived streams end
 	stopOnce sync.Once
 
-	chatLimit *rateLimiter // per participant
+	chatLimit *auth.Limiter // chat messages and questions, per participant
 	hands     *hands
 }
 
@@ -92,7 +92,8 @@ func New(d Deps) *Server {
 		panic("api: " + err.Error()) // only a broken secret derivation gets here
 	}
 	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
-	s.chatLimit, s.hands = newRateLimiter(chatBurst, chatWindow), newHands()
+	s.chatLimit = auth.NewLimiter(auth.LimitPolicy{Window: chatWindow, MaxFailures: chatBurst, MaxKeys: chatKeys}, d.Clock)
+	s.hands = newHands()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -85,52 +84,8 @@ const (
 	maxNameRunes = 80
 	chatBurst    = 5               // messages per participant ...
 	chatWindow   = 5 * time.Second // ... in this window
+	chatKeys     = 100_000         // participants remembered by the chat limit
 )
-
-// rateLimiter allows each key burst events per window (a sliding window of timestamps).
-type rateLimiter struct {
-	mu     sync.Mutex
-	burst  int
-	window time.Duration
-	seen   map[string][]time.Time
-}
-
-func newRateLimiter(burst int, window time.Duration) *rateLimiter {
-	return &rateLimiter{burst: burst, window: window, seen: map[string][]time.Time{}}
-}
-
-// allow records an event for key at now, or returns how long to wait when over the limit.
-func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.seen) >= rateSweepAt {
-		r.sweep(now)
-	}
-	keep := r.seen[key][:0]
-	for _, t := range r.seen[key] {
-		if now.Sub(t) < r.window {
-			keep = append(keep, t)
-		}
-	}
-	if len(keep) >= r.burst {
-		r.seen[key] = keep
-		return false, r.window - now.Sub(keep[0])
-	}
-	r.seen[key] = append(keep, now)
-	return true, 0
-}
-
-// rateSweepAt is the number of keys at which allow drops those idle for a whole window, so
-// participants who left do not stay in memory.
-const rateSweepAt = 4096
-
-func (r *rateLimiter) sweep(now time.Time) {
-	for k, ts := range r.seen {
-		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= r.window {
-			delete(r.seen, k)
-		}
-	}
-}
 
 type chatRequest struct {
 	Text string `json:"text"`
@@ -187,7 +142,7 @@ func (s *Server) postChat(c echo.Context) error {
 	if err := in.check(who, set); err != nil {
 		return err
 	}
-	if ok, wait := s.chatLimit.allow(id+"\x00"+who.ID, s.now()); !ok {
+	if ok, wait := s.chatLimit.Take(id + "\x00" + who.ID); !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many messages; wait a moment")
 	}

@@ -203,21 +203,6 @@ func TestChatRateLimitAndLength(t *testing.T) {
 	}
 }
 
-func TestRateLimiterForgetsIdleParticipants(t *testing.T) {
-	r := newRateLimiter(1, time.Second)
-	now := time.Now()
-	for i := 0; i < rateSweepAt; i++ {
-		r.allow(fmt.Sprint(i), now)
-	}
-	if ok, _ := r.allow("0", now); ok {
-		t.Fatal("a second event within the window was allowed")
-	}
-	r.allow("late", now.Add(time.Second))
-	if len(r.seen) != 1 {
-		t.Errorf("%d keys kept after the sweep, want 1", len(r.seen))
-	}
-}
-
 func TestWebinarShowsRoomSettings(t *testing.T) {
 	s, wd, _ := roomWorld(t)
 	var v struct {

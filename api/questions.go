@@ -95,7 +95,7 @@ func (s *Server) postQuestion(c echo.Context) error {
 	if err := s.qaOn(c, id); err != nil {
 		return err
 	}
-	if ok, wait := s.chatLimit.allow(id+"\x00q\x00"+who.ID, s.now()); !ok {
+	if ok, wait := s.chatLimit.Take(id + "\x00q\x00" + who.ID); !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many questions; wait a moment")
 	}
