@@ -29,7 +29,7 @@ func (s *Server) participant(c echo.Context, webinarID string) (room.Participant
 }
 
 func (s *Server) participantOf(c echo.Context, a access) (room.Participant, error) {
-	if pid, ok := s.participantID(c, a); ok {
+	if pid := s.callerPID(c, a.w.ID); pid != "" {
 		p, err := s.Store.Participant(c.Request().Context(), a.w.ID, pid)
 		if errors.Is(err, models.ErrNotFound) {
 			return room.Participant{}, echo.NewHTTPError(http.StatusUnauthorized, "join the webinar first")
@@ -62,12 +62,6 @@ func (s *Server) participantOf(c echo.Context, a access) (room.Participant, erro
 		p.ID, p.Name = "key", "Presenter"
 	}
 	return p, nil
-}
-
-// participantID is the participant id in the caller's join token, if it is a participant's.
-func (s *Server) participantID(c echo.Context, a access) (string, bool) {
-	pid := s.callerPID(c, a.w.ID)
-	return pid, pid != ""
 }
 
 // participantToken is joinAccepted's rule for participant tokens: they are issued only after
@@ -115,7 +109,7 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "\x00\r\n") {
 		return echo.NewHTTPError(http.StatusBadRequest, "name must be 1-100 characters on one line")
 	}
-	if pid, ok := s.participantID(c, a); ok {
+	if pid := s.callerPID(c, a.w.ID); pid != "" {
 		// Already a participant: the same token joins again, refused if removed or denied.
 		p, err := s.participantOf(c, a)
 		if err != nil {
