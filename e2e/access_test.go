@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,8 @@ func TestBrowserRevokeAndRotate(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The link dies on the server before the dashboard has the answer and shows the new one.
+	waitJS(t, tab, "the new link shown", rowOf("Linked class")+`.querySelector('.watch-link').href !== `+strconv.Quote(oldURL), 15*time.Second)
 	newURL, _ := chromedp.Run(tab, chromedp.Evaluate[string](rowOf("Linked class")+`.querySelector('.watch-link').href`))
 	nu, _ := url.Parse(newURL)
 	if st := status(t, s.URL, "/api/webinars/"+linkID, nu.Query().Get("t")); st != 200 {
