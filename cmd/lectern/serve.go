@@ -227,7 +227,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), log)
+	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), deps.Recorder, log)
 	a.api = api.New(deps)
 	return a, nil
 }
