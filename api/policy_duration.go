@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -10,8 +11,8 @@ import (
 // going live; everyone hears "ending" 5 and 1 minutes before the limit, then the webinar ends
 // for everyone as when the host ends it. A presenter who reconnects does not restart the
 // count; the count ends with the webinar (the host ending it, or the limit), so the next class
-// in the same webinar counts afresh. The counts live in memory: a restarted server counts
-// from the next presenter going live.
+// in the same webinar counts afresh. Each count's start is stored, so a restarted server goes
+// on counting (ResumeDurationLimits) instead of starting again.
 
 // AfterFunc runs f after d and returns a stop function (false when f already ran), like
 // time.AfterFunc. Tests inject one that fires when they move their clock (Deps.Clock).
@@ -53,21 +54,53 @@ func (s *Server) wentLive(ctx context.Context, webinar string) {
 		return
 	}
 	if limit := p.MaxDuration(); limit > 0 {
-		s.startCount(webinar, limit)
+		s.startCount(ctx, webinar, limit)
 	}
 }
 
-func (s *Server) startCount(webinar string, limit time.Duration) {
+// startCount starts the webinar's count now, or goes on with the stored one.
+func (s *Server) startCount(ctx context.Context, webinar string, limit time.Duration) {
+	start, err := s.Store.StartCount(ctx, webinar, s.now())
+	if err != nil {
+		s.Logger.Error("storing a duration count: counting in memory only", "webinar", webinar, "err", err)
+		start = s.now()
+	}
+	s.armCount(webinar, start, limit)
+}
+
+// armCount sets the webinar's count in memory, unless it has one.
+func (s *Server) armCount(webinar string, start time.Time, limit time.Duration) {
 	l := s.limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed || l.runs[webinar] != nil {
 		return
 	}
-	r := &limitRun{start: s.now()}
+	r := &limitRun{start: start}
 	l.runs[webinar] = r
 	s.armLocked(webinar, r, limit)
 	s.Logger.Info("duration limit counting", "webinar", webinar, "limit", limit, "ends_at", r.start.Add(limit))
+}
+
+// ResumeDurationLimits goes on with the counts a previous run of the server stored: their
+// warnings and ends come when they would have (at once if they have passed).
+func (s *Server) ResumeDurationLimits(ctx context.Context) error {
+	p, err := s.Store.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := s.Store.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	for w, start := range counts {
+		if p.MaxDuration() == 0 {
+			err = errors.Join(err, s.Store.EndCount(ctx, w))
+			continue
+		}
+		s.armCount(w, start, p.MaxDuration())
+	}
+	return err
 }
 
 // armLocked (re)sets a count's timers for limit: warnings not yet due, then the end (at once
@@ -120,10 +153,13 @@ func (s *Server) limitReached(webinar string, r *limitRun) {
 func (s *Server) stopCount(webinar string) {
 	l := s.limits
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if r := l.runs[webinar]; r != nil {
 		r.stopTimers()
 		delete(l.runs, webinar)
+	}
+	l.mu.Unlock()
+	if err := s.Store.EndCount(context.Background(), webinar); err != nil {
+		s.Logger.Error("forgetting a duration count", "webinar", webinar, "err", err)
 	}
 }
 
@@ -131,33 +167,48 @@ func (s *Server) stopCount(webinar string) {
 // get the new limit (ending now if it has passed), or stop when there is no limit any more;
 // webinars live without a count start one now.
 func (s *Server) applyDurationLimit(ctx context.Context, limit time.Duration) error {
+	if limit == 0 {
+		return s.stopAllCounts(ctx)
+	}
 	l := s.limits
 	l.mu.Lock()
 	for w, r := range l.runs {
-		if limit == 0 {
-			r.stopTimers()
-			delete(l.runs, w)
-			continue
-		}
 		s.armLocked(w, r, limit)
 	}
 	l.mu.Unlock()
-	if limit == 0 {
-		return nil
-	}
 	ws, err := s.Store.Webinars(ctx)
 	if err != nil {
 		return err
 	}
 	for _, w := range ws {
 		if s.Broadcast.Live(w.ID) {
-			s.startCount(w.ID, limit)
+			s.startCount(ctx, w.ID, limit)
 		}
 	}
 	return nil
 }
 
-// closeLimits stops every count's timers (server shutdown).
+// stopAllCounts ends every count, in memory and stored (the limit is gone).
+func (s *Server) stopAllCounts(ctx context.Context) error {
+	counts, err := s.Store.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	l := s.limits
+	l.mu.Lock()
+	for w, r := range l.runs {
+		r.stopTimers()
+		delete(l.runs, w)
+	}
+	l.mu.Unlock()
+	for w := range counts {
+		err = errors.Join(err, s.Store.EndCount(ctx, w))
+	}
+	return err
+}
+
+// closeLimits stops every count's timers (server shutdown); the stored counts stay for the
+// next run.
 func (s *Server) closeLimits() {
 	l := s.limits
 	l.mu.Lock()

@@ -152,6 +152,9 @@ func TestDurationCountStopsWithTheWebinar(t *testing.T) {
 	if n := len(e.s.api.limits.runs); n != 0 {
 		t.Fatalf("%d counts after the host ended it", n)
 	}
+	if cs, err := e.s.store.Counts(t.Context()); err != nil || len(cs) != 0 {
+		t.Fatalf("stored counts after the host ended it: %v %v", cs, err)
+	}
 	ft.mu.Lock()
 	for _, tm := range ft.pending {
 		if !tm.done {
@@ -283,5 +286,41 @@ func sendAudio(track *webrtc.TrackLocalStaticRTP, stop <-chan struct{}) {
 		case <-tick.C:
 			_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: make([]byte, 80)})
 		}
+	}
+}
+
+// A restarted server goes on with the stored count: the warnings and the end come when they
+// would have, not a full limit after the restart.
+func TestDurationCountSurvivesRestart(t *testing.T) {
+	e, ft, ch := durationSetup(t, 10)
+	start := e.s.clock.Now()
+	goLive(t, e)
+	ft.Advance(3 * time.Minute)
+	e.s.api.closeLimits() // the old process is gone: its timers never fire
+
+	ft2 := &fakeTimers{clock: e.s.clock}
+	d := e.s.api.Deps
+	d.AfterFunc = ft2.AfterFunc
+	restarted := New(d)
+	if err := restarted.ResumeDurationLimits(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ft2.Advance(2*time.Minute - time.Second)
+	expectNothingYet(t, e, ch, "4:59 after going live, restarted")
+	ft2.Advance(time.Second)
+	end := start.Add(10 * time.Minute).UTC().Format(time.RFC3339)
+	if ev := ch.mustNext(t); ev.typ != "ending" || ev.data["minutes_left"] != 5.0 || ev.data["ends_at"] != end {
+		t.Fatalf("5 minutes after going live heard %s %v, want ending 5 minutes, ends at %s", ev.typ, ev.data, end)
+	}
+	ft2.Advance(4 * time.Minute)
+	if ev := ch.mustNext(t); ev.typ != "ending" || ev.data["minutes_left"] != 1.0 {
+		t.Fatalf("heard %s %v, want ending 1 minute", ev.typ, ev.data)
+	}
+	ft2.Advance(time.Minute)
+	if ev := ch.mustNext(t); ev.typ != "ended" {
+		t.Fatalf("heard %s %v, want ended", ev.typ, ev.data)
+	}
+	if cs, err := e.s.store.Counts(t.Context()); err != nil || len(cs) != 0 {
+		t.Fatalf("stored counts after the end: %v %v", cs, err)
 	}
 }

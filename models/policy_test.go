@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -210,5 +211,49 @@ func TestRetentionDeletesExactlyTheOlder(t *testing.T) {
 	}
 	if stale, _ = s.StaleWebinars(ctx, cut); len(stale) != 0 {
 		t.Fatalf("still stale after deleting: %v", stale)
+	}
+}
+
+// A duration count keeps its first start until it ends, survives reopening the store, and
+// goes with its webinar.
+func TestDurationCounts(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.CreateWebinar(ctx, NewWebinar{Title: "Counted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := time.UnixMilli(1_800_000_000_123)
+	for _, at := range []time.Time{first, first.Add(time.Hour)} {
+		if got, err := s.StartCount(ctx, w.ID, at); err != nil || !got.Equal(first) {
+			t.Fatalf("start at %v: %v %v, want the first start %v", at, got, err, first)
+		}
+	}
+	if _, err := s.StartCount(ctx, "nosuch", first); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("count of no webinar: %v", err)
+	}
+	s.Close()
+	if s, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if cs, err := s.Counts(ctx); err != nil || len(cs) != 1 || !cs[w.ID].Equal(first) {
+		t.Fatalf("after reopening: %v %v", cs, err)
+	}
+	if err := s.EndCount(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.StartCount(ctx, w.ID, first.Add(time.Hour)); err != nil || !got.Equal(first.Add(time.Hour)) {
+		t.Fatalf("after the end a new count starts afresh: %v %v", got, err)
+	}
+	if err := s.DeleteWebinar(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := s.Counts(ctx); len(cs) != 0 {
+		t.Fatalf("counts of a deleted webinar: %v", cs)
 	}
 }
