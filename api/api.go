@@ -20,6 +20,7 @@ import (
 	"lectern/models"
 	"lectern/record"
 	"lectern/room"
+	"lectern/webhook"
 )
 
 // Deps are the parts the API serves. All are required unless noted.
@@ -57,6 +58,9 @@ type Deps struct {
 	// RoomEvents is the live channel chat, Q&A and hands publish to (issue 9); nil: no live
 	// push, the REST API still works.
 	RoomEvents roomEvents
+
+	// Webhooks delivers events to registered endpoints (issue 11); nil: none are sent.
+	Webhooks *webhook.Dispatcher
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -132,6 +136,7 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.recordingRoutes()
 	s.pageRoutes()
+	s.webhookRoutes()
 }
 
 // accountRoutes are issue 5's: sign-in, account settings, admin, webinars owned by accounts.

@@ -152,6 +152,7 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 		return err
 	}
 	s.announce(p)
+	s.emitJoined(p)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, roomJoinAnswer{Token: tok, ParticipantID: p.ID, State: p.State, Role: p.Role,
 		WatchURL: s.joinAnswer(c, a.w, tok).WatchURL})
@@ -279,6 +280,7 @@ func (s *Server) endWebinar(c echo.Context) error {
 	s.Broadcast.EndRoom(p.Webinar)
 	s.disconnect(p.Webinar, "", true)
 	s.Room.End(p.Webinar)
+	s.emitEnded(c, p.Webinar)
 	return c.NoContent(http.StatusNoContent)
 }
 

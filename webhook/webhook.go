@@ -359,3 +359,9 @@ func newEventID() string {
 	rand.Read(b)
 	return "evt_" + hex.EncodeToString(b)
 }
+
+// CheckURL says why u cannot be one of this dispatcher's endpoints (see the function
+// CheckURL); a nil dispatcher takes https only.
+func (d *Dispatcher) CheckURL(u string) error {
+	return CheckURL(u, d != nil && d.cfg.AllowLoopback)
+}
