@@ -19,6 +19,12 @@ import (
 	"lectern/webhook"
 )
 
+// Audit events of webhook endpoints.
+const (
+	eventWebhookCreated = "webhook.created"
+	eventWebhookDeleted = "webhook.deleted"
+)
+
 // maxWebhooks bounds the endpoints of one scope (the account, or one webinar): every event
 // is delivered to each, so their number is the fan-out of one event.
 const maxWebhooks = 20
@@ -187,7 +193,7 @@ func (s *Server) createWebhook(c echo.Context, webinar, actor string) error {
 	if h, err = s.Store.CreateWebhook(ctx, h); err != nil {
 		return err
 	}
-	auth.Record(ctx, s.Store, "webhook.created", actor, h.ID, clientIP(c), webhookAudit(h))
+	auth.Record(ctx, s.Store, eventWebhookCreated, actor, h.ID, clientIP(c), webhookAudit(h))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, webhookCreated{Webhook: h, Secret: h.Secret})
 }
@@ -219,7 +225,7 @@ func (s *Server) deleteWebhook(c echo.Context, h models.Webhook, actor string) e
 	if err := s.Store.DeleteWebhook(ctx, h.ID); err != nil {
 		return webhookNotFound(err)
 	}
-	auth.Record(ctx, s.Store, "webhook.deleted", actor, h.ID, clientIP(c), webhookAudit(h))
+	auth.Record(ctx, s.Store, eventWebhookDeleted, actor, h.ID, clientIP(c), webhookAudit(h))
 	return c.NoContent(http.StatusNoContent)
 }
 

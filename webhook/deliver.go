@@ -32,7 +32,11 @@ func (d *Dispatcher) post(j job) (int, error) {
 	h.Set("X-Lectern-Event", j.ev.Type)
 	h.Set("X-Lectern-Event-Id", j.ev.ID)
 	h.Set(SignatureHeader, Sign(j.hook.Secret, time.Now(), j.body))
-	res, err := d.client.Do(req)
+	client := d.admin
+	if j.hook.WebinarID != "" {
+		client = d.webinar
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		return 0, cause(err)
 	}

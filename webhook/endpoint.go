@@ -101,8 +101,10 @@ var errForbiddenAddr = errors.New("webhook: destination address not allowed")
 // guardDial refuses, at connect time (after DNS, so a name re-pointed later cannot slip
 // through), addresses that only make sense for attacking the server's own network: loopback,
 // link-local (cloud metadata services live at 169.254.169.254), unspecified and multicast.
-// Private ranges stay reachable: self-hosted chat servers often live there.
-func guardDial(allowLoopback bool) func(network, address string, c syscall.RawConn) error {
+// Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are reachable only with
+// allowPrivate: an admin's self-hosted chat server often lives there, but a host (any
+// teacher) must not be able to make the server knock on internal services.
+func guardDial(allowLoopback, allowPrivate bool) func(network, address string, c syscall.RawConn) error {
 	return func(network, address string, _ syscall.RawConn) error {
 		host, _, err := net.SplitHostPort(address)
 		if err != nil {
@@ -116,6 +118,8 @@ func guardDial(allowLoopback bool) func(network, address string, c syscall.RawCo
 			return nil
 		case ip.IsLoopback(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsUnspecified(), ip.IsMulticast():
 			return fmt.Errorf("%w: %s", errForbiddenAddr, ip)
+		case ip.IsPrivate() && !allowPrivate:
+			return fmt.Errorf("%w: %s is private (only account-wide endpoints may be)", errForbiddenAddr, ip)
 		}
 		return nil
 	}

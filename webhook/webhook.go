@@ -108,10 +108,12 @@ type job struct {
 // Dispatcher queues, routes and delivers events. A nil *Dispatcher accepts Emit and Close
 // and does nothing (webhooks off).
 type Dispatcher struct {
-	cfg    Config
-	log    *slog.Logger
-	client *http.Client
-	m      *metrics
+	cfg Config
+	log *slog.Logger
+	// admin delivers to account-wide endpoints, which may be on private networks; webinar
+	// delivers to hosts' endpoints, which may not.
+	admin, webinar *http.Client
+	m              *metrics
 
 	events chan Event
 	jobs   chan job
@@ -136,7 +138,7 @@ const maxStarted = 10000
 func New(cfg Config) *Dispatcher {
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Dispatcher{cfg: cfg, log: cfg.Logger, client: newClient(cfg), m: newMetrics(cfg.Registerer),
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger, admin: newClient(cfg, true), webinar: newClient(cfg, false), m: newMetrics(cfg.Registerer),
 		events: make(chan Event, cfg.Queue), jobs: make(chan job, cfg.Queue), retry: newTimers(),
 		ctx: ctx, cancel: cancel, started: map[string]bool{}}
 	d.joins = newBatcher(cfg.JoinWindow, d.flushJoins)
@@ -150,9 +152,10 @@ func New(cfg Config) *Dispatcher {
 
 // newClient makes the HTTP client of deliveries: no redirect is followed (a 3xx is a failed
 // attempt; following one would let an endpoint bounce the signed body elsewhere), and the
-// dial guard refuses addresses on the server's own machine and link-local networks.
-func newClient(cfg Config) *http.Client {
-	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: guardDial(cfg.AllowLoopback)}
+// dial guard refuses addresses on the server's own machine and link-local networks, and
+// private ones unless allowPrivate.
+func newClient(cfg Config, allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: guardDial(cfg.AllowLoopback, allowPrivate)}
 	tr := &http.Transport{
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12},
@@ -233,7 +236,8 @@ func (d *Dispatcher) Close() {
 	d.retry.stop()
 	d.cancel()
 	d.wg.Wait()
-	d.client.CloseIdleConnections()
+	d.admin.CloseIdleConnections()
+	d.webinar.CloseIdleConnections()
 }
 
 // route looks up each event's endpoints and queues one job per endpoint. It blocks when the

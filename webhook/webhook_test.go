@@ -265,7 +265,8 @@ func TestEmitNeverBlocks(t *testing.T) {
 }
 
 // Without the loopback option, an endpoint that resolves to this machine is refused when
-// connecting, whatever its URL says; so is a link-local address (cloud metadata).
+// connecting, whatever its URL says; so is a link-local address (cloud metadata), and for a
+// host's endpoint a private one.
 func TestDialGuard(t *testing.T) {
 	f := newFixture(t)
 	rc := newReceiver(t, true, nil)
@@ -281,15 +282,23 @@ func TestDialGuard(t *testing.T) {
 	if rc.count() != 0 {
 		t.Fatal("the loopback receiver was reached")
 	}
-	guard := guardDial(false)
-	for _, addr := range []string{"169.254.169.254:443", "[::1]:443", "0.0.0.0:443", "[fe80::1]:443"} {
-		if err := guard("tcp", addr, nil); err == nil {
+	admin, host := guardDial(false, true), guardDial(false, false)
+	for _, addr := range []string{"169.254.169.254:443", "[::1]:443", "0.0.0.0:443", "[fe80::1]:443", "224.0.0.1:443"} {
+		if admin("tcp", addr, nil) == nil || host("tcp", addr, nil) == nil {
 			t.Errorf("%s allowed", addr)
 		}
 	}
-	for _, addr := range []string{"93.184.216.34:443", "10.0.0.5:443", "[2001:db8::1]:443"} {
-		if err := guard("tcp", addr, nil); err != nil {
-			t.Errorf("%s refused: %v", addr, err)
+	for _, addr := range []string{"10.0.0.5:443", "192.168.1.2:443", "[fd00::1]:443"} {
+		if err := admin("tcp", addr, nil); err != nil {
+			t.Errorf("account-wide endpoint at %s refused: %v", addr, err)
+		}
+		if host("tcp", addr, nil) == nil {
+			t.Errorf("a host's endpoint may reach private %s", addr)
+		}
+	}
+	for _, addr := range []string{"93.184.216.34:443", "[2001:db8::1]:443"} {
+		if admin("tcp", addr, nil) != nil || host("tcp", addr, nil) != nil {
+			t.Errorf("public %s refused", addr)
 		}
 	}
 }
