@@ -47,6 +47,25 @@ type webinarSettings struct {
 	WatchURL    string `json:"watch_url"`
 }
 
+// memberRole is email's role in the webinar as GET .../members reports it ("" not a member).
+func memberRole(t *testing.T, base, id, bearer, email string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/webinars/"+id+"/members", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []struct{ Email, Role string }
+	decodeJSON(t, res, &ms)
+	for _, m := range ms {
+		if m.Email == email {
+			return m.Role
+		}
+	}
+	return ""
+}
+
 func getSettings(t *testing.T, base, id, bearer string) (webinarSettings, int) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/api/webinars/"+id, nil)
@@ -71,6 +90,7 @@ func TestBrowserWebinarPage(t *testing.T) {
 	dir := t.TempDir()
 	const email, password = "host@school.example", "correct horse battery staple"
 	addUser(t, dir, email, password, false)
+	addUser(t, dir, "co@school.example", password, false)
 	s := startServer(t, dir)
 	bearer := apiToken(t, dir, email)
 	b := newBrowser(t, "")
@@ -119,6 +139,37 @@ func TestBrowserWebinarPage(t *testing.T) {
 		if statuses[f] != 200 {
 			t.Errorf("download %s: %d (page lists %v)", f, statuses[f], statuses)
 		}
+	}
+
+	// People: add a co-host by email, make them a panelist, remove them (after a yes).
+	js(t, tab, `document.getElementById('m-email').value = 'co@school.example';
+		document.getElementById('m-role').value = 'cohost';
+		document.getElementById('add-member').requestSubmit()`)
+	waitJS(t, tab, "the co-host listed", `[...document.querySelectorAll('#members tbody tr')].some(r => r.textContent.includes('co@school.example') && r.querySelector('select').value === 'cohost')`, 15*time.Second)
+	if got := memberRole(t, s.URL, id, bearer, "co@school.example"); got != "cohost" {
+		t.Errorf("after adding: the API says the co-host's role is %q", got)
+	}
+	const coRow = `[...document.querySelectorAll('#members tbody tr')].find(r => r.textContent.includes('co@school.example'))`
+	js(t, tab, `const sel = `+coRow+`.querySelector('select'); sel.value = 'panelist'; sel.dispatchEvent(new Event('change'))`)
+	waitJS(t, tab, "the role changed", `document.getElementById('notice').textContent.includes('is now panelist')`, 15*time.Second)
+	if got := memberRole(t, s.URL, id, bearer, "co@school.example"); got != "panelist" {
+		t.Errorf("after the role change: %q", got)
+	}
+	js(t, tab, `window.confirm = () => true; `+coRow+`.querySelector('button.remove-member').click()`)
+	waitJS(t, tab, "the member gone", `!`+coRow, 15*time.Second)
+	if got := memberRole(t, s.URL, id, bearer, "co@school.example"); got != "" {
+		t.Errorf("after removing: still %q", got)
+	}
+
+	// The stream key: rotated after a yes, and the page shows the new one.
+	oldKey, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById('stream-key').value`))
+	if st := status(t, s.URL, "/api/webinars/"+id+"/watch-link", oldKey); st != 200 {
+		t.Fatalf("the stream key the page shows gets no watch link: %d", st)
+	}
+	js(t, tab, `window.confirm = () => true; document.getElementById('rotate-key').click()`)
+	waitJS(t, tab, "the new stream key shown", `document.getElementById('stream-key').value !== `+jsString(oldKey)+` && document.getElementById('studio-url').value.includes(encodeURIComponent(document.getElementById('stream-key').value))`, 15*time.Second)
+	if st := status(t, s.URL, "/api/webinars/"+id+"/watch-link", oldKey); st != 401 {
+		t.Errorf("the old stream key still gets a watch link: %d", st)
 	}
 
 	// Rotate the watch link: a "no" to the confirmation changes nothing, a "yes" kills it.
