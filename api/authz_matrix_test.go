@@ -131,6 +131,7 @@ var matrix = []matrixRow{
 	{route: "GET /login", path: "/login", want: all(200)},
 	{route: "GET /account", path: "/account", want: all(200)},
 	{route: "GET /dashboard", path: "/dashboard", want: all(200)},
+	{route: "GET /dashboard/:id", path: "/dashboard/{w}", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /", path: "/", want: all(302)},
 	{route: "GET /favicon.ico", path: "/favicon.ico", want: all(200)},
 
