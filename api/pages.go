@@ -23,10 +23,10 @@ func (s *Server) pageRoutes() {
 	s.echo.GET("/static/*", staticFiles())
 	s.echo.GET("/studio/:id", s.page("studio.html"))
 	s.echo.GET("/watch/:id", s.page("watch.html"))
+	s.echo.GET("/dashboard/:id", s.webinarPage)
 	s.echo.GET("/login", staticPage("login.html"))
 	s.echo.GET("/account", staticPage("account.html"))
 	s.echo.GET("/dashboard", staticPage("dashboard.html"))
-	s.echo.GET("/dashboard/:id", s.webinarPage)
 	s.echo.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/dashboard") })
 	// Browsers ask for /favicon.ico on pages without an icon link (JSON, transcripts).
 	s.echo.GET("/favicon.ico", favicon)

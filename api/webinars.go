@@ -40,9 +40,9 @@ type webinarView struct {
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
 	QA   bool               `json:"qa"`
-	// Room switches, so the dashboard shows what PATCH set (hosts and co-hosts only).
-	WaitingRoom *bool `json:"waiting_room,omitempty"`
-	Locked      *bool `json:"locked,omitempty"`
+	// Room switches, so the studio console shows them as they are.
+	WaitingRoom bool `json:"waiting_room"`
+	Locked      bool `json:"locked"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -73,11 +73,11 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		return webinarView{}, err
 	}
 	v.Chat, v.QA = room.Chat, room.QA
+	v.WaitingRoom, v.Locked = room.WaitingRoom, room.Locked
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
 		v.StudioURL = base + "/studio/" + a.w.ID + "?key=" + url.QueryEscape(a.w.StreamKey)
-		v.WaitingRoom, v.Locked = &room.WaitingRoom, &room.Locked
 		if a.set.Visibility == models.VisibilityLink {
 			tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
 				Expires: s.now().Add(linkTokenTTL).Unix(), Epoch: a.set.LinkEpoch})
