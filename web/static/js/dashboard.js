@@ -34,6 +34,8 @@ function row(w) {
     el('td', { textContent: w.role || '' }),
     el('td', { textContent: w.live ? 'live · ' + w.viewers + ' watching' : 'offline' }),
     links);
+  // On a phone the table becomes cards without a header row; each cell says what it is.
+  ['', 'Access: ', 'Your role: ', 'State: ', ''].forEach((label, i) => { tr.cells[i].dataset.label = label; });
   tr.dataset.id = w.id;
   return tr;
 }

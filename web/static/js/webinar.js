@@ -138,6 +138,7 @@ async function loadRegistrations() {
   if (view.visibility !== 'registration') return;
   const rs = await api('GET', base + '/registrations');
   $('registrations-empty').classList.toggle('hidden', rs.length > 0);
+  $('registrations').classList.toggle('hidden', rs.length === 0);
   $('registrations').tBodies[0].replaceChildren(...rs.map((r) => {
     const revoked = !r.revoked_at.startsWith('0001-');
     const cell = el('td', { textContent: revoked ? 'revoked ' + when(r.revoked_at) : '' });
@@ -194,6 +195,7 @@ function duration(s) {
 async function loadRecordings() {
   const recs = await api('GET', base + '/recordings');
   $('recordings-empty').classList.toggle('hidden', recs.length > 0);
+  $('recordings').classList.toggle('hidden', recs.length === 0);
   $('recordings').tBodies[0].replaceChildren(...recs.map((r) => {
     const running = r.duration_s === 0 && r.bytes === 0;
     const tr = el('tr', {}, el('td', { textContent: when(r.started_at) }),
