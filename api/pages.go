@@ -135,25 +135,37 @@ type errorPageView struct {
 // webinarPaths are the page routes whose last segment is a webinar id.
 var webinarPaths = []string{"/watch/", "/studio/", "/dashboard/"}
 
+func webinarPath(path string) bool {
+	for _, prefix := range webinarPaths {
+		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // errorPageFor words status for a person; msg is the client-safe message the JSON error
 // would have carried.
 func errorPageFor(r *http.Request, status int, msg string) errorPageView {
 	p := errorPageView{Status: status, Title: "Something went wrong",
 		Detail: "The server could not show this page. Try again in a moment; if it keeps happening, tell whoever runs this server."}
+	signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 	switch status {
 	case http.StatusNotFound:
 		p.Title, p.Detail = "Page not found", "There is no page at this address. Check the link, or ask whoever sent it for a new one."
-		for _, prefix := range webinarPaths {
-			if strings.HasPrefix(r.URL.Path, prefix) {
-				p.Title, p.Detail = "No such webinar", "This webinar does not exist or was deleted. Check the link, or ask the host for a new one."
-			}
+		if webinarPath(r.URL.Path) {
+			p.Title, p.Detail = "No such webinar", "This webinar does not exist or was deleted. Check the link, or ask the host for a new one."
 		}
 	case http.StatusUnauthorized:
-		p.Title, p.Detail = "Sign in to continue", "This page is for the webinar's hosts. Sign in, and you come back here."
-		p.Action, p.ActionURL = "Sign in", "/login?next="+url.QueryEscape(r.URL.RequestURI())
+		p.Title, p.Detail = "Sign in to continue", "This page is only for signed-in accounts. Sign in, and you come back here."
+		p.Action, p.ActionURL = "Sign in", signIn
 	case http.StatusForbidden:
-		p.Title, p.Detail = "You cannot open this page", "Your account has no right to this page ("+msg+"). Ask the webinar's host to give you a role, or sign in with another account."
-		p.Action, p.ActionURL = "Sign in with another account", "/login?next="+url.QueryEscape(r.URL.RequestURI())
+		who := "an administrator of this server"
+		if webinarPath(r.URL.Path) {
+			who = "the webinar's host"
+		}
+		p.Title, p.Detail = "You cannot open this page", "Your account may not see this page ("+msg+"). Ask "+who+" for access, or sign in with another account."
+		p.Action, p.ActionURL = "Sign in with another account", signIn
 	case http.StatusGone:
 		p.Title, p.Detail = "No longer available", "What was here has ended or was removed ("+msg+"). Ask whoever sent you the link for a new one."
 	case http.StatusTooManyRequests:

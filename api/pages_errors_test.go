@@ -130,6 +130,7 @@ func TestErrorPagesByStatus(t *testing.T) {
 		s.api.echo.GET("/watch/x/"+name, func(echo.Context) error { return err })
 		s.api.echo.GET("/api/test/"+name, func(echo.Context) error { return err })
 	}
+	s.api.echo.GET("/admin/x/forbidden", func(echo.Context) error { return echo.NewHTTPError(http.StatusForbidden, "admins only") })
 	cases := []struct {
 		name   string
 		status int
@@ -154,6 +155,11 @@ func TestErrorPagesByStatus(t *testing.T) {
 		if r.status != c.status || !strings.HasPrefix(r.ctype, "application/json") || !strings.Contains(r.body, `"error"`) {
 			t.Errorf("browser GET /api/test/%s: %d %s %q", c.name, r.status, r.ctype, r.body)
 		}
+	}
+	// A refusal outside a webinar's pages sends the reader to the server's administrator.
+	if r := s.fetchPage(t, "/admin/x/forbidden", browserAccept, ""); r.status != 403 || titleOf(r.body) != "You cannot open this page" ||
+		!strings.Contains(r.body, "admins only") || !strings.Contains(r.body, "administrator") {
+		t.Errorf("browser GET /admin/x/forbidden: %d %q", r.status, r.body)
 	}
 	// Media endpoints and the live channel stay JSON for browsers.
 	w := s.webinar(t, s.user(t, "host@school.example", false), models.VisibilityLink, "")
