@@ -40,6 +40,9 @@ type webinarView struct {
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
 	QA   bool               `json:"qa"`
+	// Room switches, so the studio console shows them as they are.
+	WaitingRoom bool `json:"waiting_room"`
+	Locked      bool `json:"locked"`
 
 	// For hosts and co-hosts: may a recording start now, and why not (issue 11).
 	RecordingAllowed *bool   `json:"recording_allowed,omitempty"`
@@ -74,6 +77,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		return webinarView{}, err
 	}
 	v.Chat, v.QA = room.Chat, room.QA
+	v.WaitingRoom, v.Locked = room.WaitingRoom, room.Locked
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
