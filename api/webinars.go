@@ -40,6 +40,9 @@ type webinarView struct {
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
 	QA   bool               `json:"qa"`
+	// Room switches, so the studio console shows them as they are.
+	WaitingRoom bool `json:"waiting_room"`
+	Locked      bool `json:"locked"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -70,6 +73,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		return webinarView{}, err
 	}
 	v.Chat, v.QA = room.Chat, room.QA
+	v.WaitingRoom, v.Locked = room.WaitingRoom, room.Locked
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
