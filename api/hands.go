@@ -58,6 +58,13 @@ func (hs *hands) lower(webinar, participant string) bool {
 	return true
 }
 
+// clear lowers every hand of a webinar (it ended).
+func (hs *hands) clear(webinar string) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	delete(hs.q, webinar)
+}
+
 func (hs *hands) queue(webinar string) []hand {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()

@@ -50,6 +50,9 @@ func (s *Server) revokeRegistration(c echo.Context) error {
 	if err := s.Store.RevokeRegistration(ctx, a.w.ID, c.Param("rid")); err != nil {
 		return err
 	}
+	if err := s.removeRegistrationParticipants(ctx, a.w.ID, c.Param("rid")); err != nil {
+		return err
+	}
 	auth.Record(ctx, s.Store, auth.EventRegistrationRevoked, actorID(a.cl), a.w.ID, clientIP(c),
 		map[string]any{"registration": c.Param("rid")})
 	return c.NoContent(http.StatusNoContent)

@@ -291,9 +291,6 @@ func (s *Server) patchWebinar(c echo.Context) error {
 	if err := s.patchRoom(c, a.w.ID, in); err != nil {
 		return err
 	}
-	if err := s.saveRoomSettings(c, a.w.ID, in); err != nil {
-		return err
-	}
 	title, lang := "", ""
 	if in.Title != nil {
 		title = *in.Title

@@ -232,9 +232,10 @@ func (m *Manager) dropLocked(ch *channel, sub *Subscription) {
 	close(sub.done)
 }
 
-// SetState changes the state a participant's open subscriptions filter with (after admit, a
-// waiting participant starts hearing the room).
-func (m *Manager) SetState(webinar, participant string, st State) {
+// Update changes the participant its open subscriptions filter with: after admit, a waiting
+// participant starts hearing the room; after leave or promote, the audience sees the new state
+// or role.
+func (m *Manager) Update(webinar string, p Participant) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := m.rooms[webinar]
@@ -242,8 +243,8 @@ func (m *Manager) SetState(webinar, participant string, st State) {
 		return
 	}
 	for sub := range ch.subs {
-		if sub.p.ID == participant {
-			sub.p.State = st
+		if sub.p.ID == p.ID {
+			sub.p.State, sub.p.Role = p.State, p.Role
 		}
 	}
 }
@@ -275,5 +276,14 @@ func (m *Manager) End(webinar string) {
 	ch.closed = true
 	for sub := range ch.subs {
 		m.dropLocked(ch, sub)
+	}
+}
+
+// Reopen lets subscriptions in again after End (the host reopened the webinar).
+func (m *Manager) Reopen(webinar string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ch := m.rooms[webinar]; ch != nil {
+		ch.closed = false
 	}
 }
