@@ -77,6 +77,11 @@ func (s *Server) publishHand(webinar, participant, name string, raised bool) {
 		map[string]any{"participant": participant, "name": name, "raised": raised})
 }
 
+// handRequest is the optional body of POST .../hand: a guest's display name.
+type handRequest struct {
+	Name string `json:"name"`
+}
+
 // raiseHand is POST /api/webinars/:id/hand [{"name"}]: idempotent, 200 with the queue position.
 func (s *Server) raiseHand(c echo.Context) error {
 	id := c.Param("id")
@@ -85,9 +90,7 @@ func (s *Server) raiseHand(c echo.Context) error {
 		return err
 	}
 	if c.Request().ContentLength != 0 {
-		var in struct {
-			Name string `json:"name"`
-		}
+		var in handRequest
 		if err := bind(c, &in); err != nil {
 			return err
 		}
