@@ -150,9 +150,11 @@ func (pc participantConns) allClosedWithin(t *testing.T, start time.Time, d time
 	buf := make([]byte, 512)
 	closedWithin(t, d-time.Since(start), "caption stream", func() error { _, err := pc.cap.Read(buf); return err })
 	waitFor(t, d-time.Since(start), "viewer's peer connection closed", pc.v.gone)
-	if el := time.Since(start); el > d {
+	el := time.Since(start)
+	if el > d {
 		t.Fatalf("closing took %v, more than %v", el, d)
 	}
+	t.Logf("viewer, caption stream and channel closed in %v", el)
 	return heard
 }
 
