@@ -29,20 +29,28 @@ const (
 )
 
 // Audience says who receives an event. The fields are alternatives: an event goes to a
-// subscriber that matches any of them.
+// subscriber that matches any of them, unless it is Except.
 type Audience struct {
 	Hosts       bool   // host and co-host
+	Staff       bool   // every admitted participant but attendees: hosts, co-hosts, panelists
+	Attendees   bool   // every admitted attendee
 	Everyone    bool   // every admitted participant
 	Participant string // this participant id, whatever their state
+	// Except is never included: a participant who gets its own version of the event.
+	Except string
 }
 
 func (a Audience) includes(p Participant) bool {
 	switch {
+	case a.Except != "" && a.Except == p.ID:
+		return false
 	case a.Participant != "" && a.Participant == p.ID:
 		return true
 	case p.State != StateAdmitted:
 		return false // waiting people hear only what is addressed to them
 	case a.Everyone:
+		return true
+	case a.Attendees && p.Role == models.RoleAttendee, a.Staff && p.Role != models.RoleAttendee:
 		return true
 	default:
 		return a.Hosts && p.Moderates()
