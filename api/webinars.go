@@ -30,6 +30,7 @@ type webinarView struct {
 	Live        bool              `json:"live"`
 	Recording   bool              `json:"recording"`
 	Viewers     int               `json:"viewers"`
+	Ended       bool              `json:"ended"` // ended for everyone until the host reopens it
 	CreatedAt   time.Time         `json:"created_at"`
 	StreamKey   string            `json:"stream_key,omitempty"`
 	WatchURL    string            `json:"watch_url"`
@@ -78,6 +79,9 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 	}
 	v.Chat, v.QA = room.Chat, room.QA
 	v.WaitingRoom, v.Locked = room.WaitingRoom, room.Locked
+	if v.Ended, err = s.ended(c.Request().Context(), a.w.ID); err != nil {
+		return webinarView{}, err
+	}
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey = a.w.StreamKey
 		v.WHIPURL = base + "/whip/" + a.w.ID
@@ -257,8 +261,12 @@ func (s *Server) webinarInfo(c echo.Context) error {
 		return err
 	}
 	if a.role == "" {
+		ended, err := s.ended(c.Request().Context(), a.w.ID)
+		if err != nil {
+			return err
+		}
 		return c.JSON(http.StatusOK, publicWebinar{
-			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language,
+			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language, Ended: ended,
 			Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
 		})
 	}
@@ -310,9 +318,6 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		}
 	}
 	if err := s.patchRoom(c, a.w.ID, in); err != nil {
-		return err
-	}
-	if err := s.saveRoomSettings(c, a.w.ID, in); err != nil {
 		return err
 	}
 	title, lang := "", ""
