@@ -213,15 +213,34 @@ func TestBrowserWatchChatAndQuestions(t *testing.T) {
 	}
 }
 
-// TestBrowserWatchEnded: after the host ends the webinar the page says so, links the
-// transcript, and its video and live channel stop.
-func TestBrowserWatchEnded(t *testing.T) {
+// TestBrowserWatchRemovedAndEnded: the recording indicator shows while a recording runs; a
+// removed attendee's page says so and stops; after the host ends the webinar the page says
+// it has ended, links the transcript, and its video and live channel stop.
+func TestBrowserWatchRemovedAndEnded(t *testing.T) {
 	h := newRoomHost(t, "Short class")
 	b := newBrowser(t, "")
 	watch := b.tab(t, h.s.URL+"/watch/"+h.w.ID)
 	joinAs(t, watch, "Ada")
-	waitJS(t, watch, "the room", `!document.getElementById('player').classList.contains('hidden') &&
-		document.body.dataset.channel === 'open'`, 30*time.Second)
+	bo := b.tab(t, h.s.URL+"/watch/"+h.w.ID)
+	joinAs(t, bo, "Bo")
+	for name, tab := range map[string]context.Context{"Ada": watch, "Bo": bo} {
+		waitJS(t, tab, name+"'s room", `!document.getElementById('player').classList.contains('hidden') &&
+			document.body.dataset.channel === 'open'`, 30*time.Second)
+	}
+	if shown, _ := chromedp.Run(watch, chromedp.Evaluate[bool](`document.getElementById('recording').offsetParent !== null`)); shown {
+		t.Fatal("the recording indicator shows before any recording")
+	}
+	h.must(t, "POST", "/recording", `{"on": true}`, 200)
+	waitJS(t, watch, "the recording indicator", `document.getElementById('recording').offsetParent !== null &&
+		document.getElementById('recording').textContent === 'Recording'`, 15*time.Second)
+	h.must(t, "POST", "/recording", `{"on": false}`, 200)
+	waitJS(t, watch, "the recording indicator gone", `document.getElementById('recording').offsetParent === null`, 15*time.Second)
+
+	h.must(t, "POST", "/participants/"+h.participantID(t, "Bo", "admitted")+"/remove", "", 200)
+	waitJS(t, bo, "the removed page", `!document.getElementById('over').classList.contains('hidden') &&
+		document.getElementById('over-text').textContent.includes('removed you') &&
+		document.getElementById('player').classList.contains('hidden') && document.getElementById('camera').srcObject === null`, 15*time.Second)
+
 	h.must(t, "POST", "/end", "", 204)
 	waitJS(t, watch, "the ended state", `!document.getElementById('over').classList.contains('hidden') &&
 		document.getElementById('over-title').textContent === 'This webinar has ended' &&
@@ -234,7 +253,9 @@ func TestBrowserWatchEnded(t *testing.T) {
 		document.getElementById('state').textContent === 'ended'`)); !st {
 		t.Error("the ended page still holds its video")
 	}
-	chromedp.Run(watch, chromedp.Navigate("about:blank"))
+	for _, tab := range []context.Context{watch, bo} {
+		chromedp.Run(tab, chromedp.Navigate("about:blank"))
+	}
 }
 
 // TestBrowserWatchPhoneLayout: at 390 px the chat and Q&A panel sits below the video, nothing
