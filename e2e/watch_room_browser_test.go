@@ -129,12 +129,15 @@ func TestBrowserWatchWaitingRoomAdmit(t *testing.T) {
 	h.must(t, "POST", "/participants/"+pid+"/admit", "", 200)
 	waitJS(t, watch, "the first video frame after admission",
 		`performance.getEntriesByName('lectern:first-frame').length > 0`, 20*time.Second)
-	frameAt, err := chromedp.Run(watch, chromedp.Evaluate[float64](`performance.timeOrigin + performance.getEntriesByName('lectern:first-frame')[0].startTime`))
+	// Page marks as wall-clock milliseconds, against the moment the test asked to admit.
+	marks, err := chromedp.Run(watch, chromedp.Evaluate[[]float64](`['lectern:admitted', 'lectern:offer-sent', 'lectern:first-frame'].map(n =>
+		performance.timeOrigin + performance.getEntriesByName(n).at(-1).startTime)`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	admitMs := frameAt - float64(admitted.UnixNano())/1e6
-	t.Logf("waiting attendee: host admits → first video frame %.0f ms", admitMs)
+	at := float64(admitted.UnixNano()) / 1e6
+	t.Logf("waiting attendee: host admits → first video frame %.0f ms (admit → page hears it %.0f ms → WHEP offer sent %.0f ms → frame %.0f ms)",
+		marks[2]-at, marks[0]-at, marks[1]-marks[0], marks[2]-marks[1])
 	waitPlaying(t, watch, "the admitted attendee", 30*time.Second)
 	if hidden, _ := chromedp.Run(watch, chromedp.Evaluate[bool](`document.getElementById('waiting').classList.contains('hidden')`)); !hidden {
 		t.Error("the waiting message stays after admission")

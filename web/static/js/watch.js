@@ -201,7 +201,10 @@ function onParticipant(p) {
   }
   if (p.state === me.state) return;
   me.state = p.state;
-  if (p.state === 'admitted') startRoom();
+  if (p.state === 'admitted') {
+    performance.mark('lectern:admitted'); // the admit → first frame time starts here for the viewer
+    startRoom();
+  }
   else if (p.state === 'denied') over('The host did not let you in to this webinar.');
   else if (p.state === 'removed') over('The host removed you from this webinar.');
 }
@@ -209,6 +212,7 @@ function onParticipant(p) {
 function showWaiting() {
   $('waiting').classList.remove('hidden');
   setState('waiting room');
+  if (!prepared) prepare();
 }
 
 // startRoom is the admitted participant's page: video, captions, panel. It runs once.
@@ -269,6 +273,7 @@ function stopAll() {
   clearInterval(endingTimer);
   clearTimeout(retryTimer);
   drop();
+  if (prepared) { prepared.close(); prepared = null; }
   if (captions && captions.source) captions.source.close();
   if (channel) channel.close();
   if (panel) panel.stop();
@@ -334,13 +339,29 @@ function markFirstFrame(video) {
   }
 }
 
+// newPeer is a receive-only peer connection for the audio, camera and screen tracks.
+function newPeer() {
+  const conn = new RTCPeerConnection();
+  for (const kind of ['audio', 'video', 'video']) conn.addTransceiver(kind, { direction: 'recvonly' });
+  attach(conn);
+  return conn;
+}
+
+// prepare gathers an offer while the participant waits, so admission costs only the WHEP
+// round trip: ICE gathering (up to seconds with a STUN server) is already done.
+let prepared = null;
+function prepare() {
+  const conn = newPeer();
+  prepared = conn;
+  conn.createOffer().then((o) => conn.setLocalDescription(o)).catch(() => { /* negotiate makes its own */ });
+}
+
 async function connect() {
   if (stopped) return;
   if (!reconnecting) setState('connecting…');
-  const conn = new RTCPeerConnection();
+  const conn = prepared || newPeer();
+  prepared = null;
   pc = conn;
-  for (const kind of ['audio', 'video', 'video']) conn.addTransceiver(kind, { direction: 'recvonly' });
-  attach(conn);
   Object.assign(health, { bytes: -1, movedAt: Date.now(), disconnectedAt: 0 });
   conn.addEventListener('connectionstatechange', () => {
     if (pc !== conn) return;
