@@ -261,6 +261,37 @@ func TestBrowserWatchRemovedAndEnded(t *testing.T) {
 	}
 }
 
+// TestBrowserWatchPasscodeAndSettings: a passcode webinar's form takes the name and the
+// passcode in one step (a wrong passcode is refused in words); the room then follows the
+// webinar's settings: chat to the hosts only, Q&A off, each with its reason.
+func TestBrowserWatchPasscodeAndSettings(t *testing.T) {
+	h := newRoomHost(t, "Locked-down class")
+	h.must(t, "PATCH", "", `{"passcode": "2468", "chat": "hosts", "qa": false}`, 200)
+	b := newBrowser(t, "")
+	watch := b.tab(t, h.s.URL+"/watch/"+h.w.ID)
+	waitJS(t, watch, "the passcode form", `!document.getElementById('join').classList.contains('hidden') &&
+		document.getElementById('name-form').classList.contains('hidden')`, 30*time.Second)
+	js(t, watch, `document.getElementById('join-name').value = 'Ada';
+		document.getElementById('passcode').value = '1111';
+		document.getElementById('join').requestSubmit()`)
+	waitJS(t, watch, "the wrong passcode refused", `document.getElementById('error').textContent.includes('wrong passcode')`, 15*time.Second)
+	js(t, watch, `document.getElementById('passcode').value = '2468';
+		document.getElementById('join').requestSubmit()`)
+	waitJS(t, watch, "the room", `!document.getElementById('panel').classList.contains('hidden') &&
+		document.getElementById('join').classList.contains('hidden') && document.getElementById('error').textContent === ''`, 30*time.Second)
+	h.participantID(t, "Ada", "admitted")
+	waitJS(t, watch, "chat to the hosts only", `document.getElementById('chat-to').value === 'hosts' &&
+		document.querySelector('#chat-to option[value="everyone"]').disabled &&
+		document.getElementById('chat-off').textContent.includes('hosts only')`, 15*time.Second)
+	waitJS(t, watch, "Q&A off", `document.getElementById('qa-form').classList.contains('hidden') &&
+		document.getElementById('qa-off').textContent.includes('turned Q&A off')`, 15*time.Second)
+	js(t, watch, `document.getElementById('chat-text').value = 'Can you hear me?';
+		document.getElementById('chat-form').requestSubmit()`)
+	waitJS(t, watch, "the message to the hosts", `[...document.querySelectorAll('#chat-list li.msg')].some(li =>
+		li.textContent.includes('Can you hear me?') && li.textContent.includes('to the hosts'))`, 15*time.Second)
+	chromedp.Run(watch, chromedp.Navigate("about:blank"))
+}
+
 // TestBrowserWatchPhoneLayout: at 390 px the chat and Q&A panel sits below the video, nothing
 // overflows sideways, and the page's text and controls keep 4.5:1 contrast.
 func TestBrowserWatchPhoneLayout(t *testing.T) {

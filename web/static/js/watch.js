@@ -95,13 +95,20 @@ function askName() {
   $('state').classList.add('hidden');
   try { $('name').value = localStorage.getItem('lectern.name') || ''; } catch { /* private mode */ }
   $('name').focus();
+  onSubmit(form, () => join({ name: $('name').value.trim() }));
+}
+
+// onSubmit runs a join form: one request at a time (a double click must not join twice),
+// then the room, or why not.
+function onSubmit(form, joinWith) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     $('error').textContent = '';
-    const btn = form.querySelector('button');
+    const btn = form.querySelector('button[type="submit"]');
+    if (btn.disabled) return;
     btn.disabled = true;
     try {
-      const ans = await join({ name: $('name').value.trim() });
+      const ans = await joinWith();
       form.classList.add('hidden');
       enter(ans);
     } catch (err) {
@@ -124,23 +131,11 @@ function gate(err) {
   $(form).classList.remove('hidden');
   if (need.registration_required) $('reg-passcode').classList.toggle('hidden', !need.passcode_required);
   try { $(form === 'join' ? 'join-name' : 'reg-name').value = localStorage.getItem('lectern.name') || ''; } catch { /* private mode */ }
-  $(form).addEventListener('submit', async (e) => {
-    e.preventDefault();
-    $('error').textContent = '';
-    try {
-      let ans;
-      if (form === 'join') {
-        ans = await join({ name: $('join-name').value.trim(), passcode: $('passcode').value });
-      } else {
-        const reg = await call('POST', '/register', { name: $('reg-name').value, email: $('reg-email').value, passcode: $('reg-passcode-input').value });
-        token = reg.token;
-        ans = await join({ name: $('reg-name').value.trim() });
-      }
-      $(form).classList.add('hidden');
-      enter(ans);
-    } catch (err) {
-      joinFailed(err);
-    }
+  onSubmit($(form), async () => {
+    if (form === 'join') return join({ name: $('join-name').value.trim(), passcode: $('passcode').value });
+    const reg = await call('POST', '/register', { name: $('reg-name').value, email: $('reg-email').value, passcode: $('reg-passcode-input').value });
+    token = reg.token; // the registration's own link, promoted to a participant by the join
+    return join({ name: $('reg-name').value.trim() });
   });
 }
 
@@ -193,7 +188,8 @@ async function recheck() {
 
 // onParticipant hears this participant's own changes: admitted, denied, removed, promoted.
 function onParticipant(p) {
-  if (!me || (p.id && me.id && p.id !== me.id) || stopped) return;
+  // Hosts hear everyone's changes; a signed-in member (no participant id) has none of its own.
+  if (!me || !me.id || p.id !== me.id || stopped) return;
   if (p.role && p.role !== me.role) {
     me.role = p.role;
     panel.setRole(p.role);
