@@ -33,6 +33,13 @@ export class RoomPanel {
   bind() {
     $('tab-chat').addEventListener('click', () => this.showTab('chat'));
     $('tab-qa').addEventListener('click', () => this.showTab('qa'));
+    // Arrow keys move between the two tabs, as a tab list does.
+    document.querySelector('#panel .tabs').addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      const next = $('tab-chat').getAttribute('aria-selected') === 'true' ? 'qa' : 'chat';
+      this.showTab(next);
+      $('tab-' + next).focus();
+    });
     $('chat-form').addEventListener('submit', (e) => { e.preventDefault(); this.sendChat(); });
     $('qa-form').addEventListener('submit', (e) => { e.preventDefault(); this.ask(); });
     // Enter sends, Shift+Enter breaks the line, as in every chat.
@@ -103,6 +110,7 @@ export class RoomPanel {
     for (const t of ['chat', 'qa']) {
       $(t).classList.toggle('hidden', t !== name);
       $('tab-' + t).setAttribute('aria-selected', String(t === name));
+      $('tab-' + t).tabIndex = t === name ? 0 : -1;
     }
   }
 
@@ -150,12 +158,27 @@ export class RoomPanel {
     this.renderHand();
   }
 
+  // renderChat changes only what changed, so the live region announces new messages alone.
   renderChat() {
     const list = $('chat-list');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    const ms = [...this.chat.values()].sort((a, b) => a.id - b.id);
-    list.replaceChildren(...ms.map((m) => this.chatItem(m)));
-    if (!ms.length) list.append(el('li', 'empty', 'No messages yet.'));
+    const shown = new Map();
+    for (const li of [...list.children]) {
+      const id = Number(li.dataset.id);
+      if (this.chat.has(id)) shown.set(id, li);
+      else li.remove(); // deleted by a host, or the "no messages" line
+    }
+    let prev = null;
+    for (const id of [...this.chat.keys()].sort((a, b) => a - b)) {
+      let li = shown.get(id);
+      if (!li) {
+        li = this.chatItem(this.chat.get(id));
+        if (prev) prev.after(li);
+        else list.prepend(li);
+      }
+      prev = li;
+    }
+    if (!this.chat.size) list.append(el('li', 'empty', 'No messages yet.'));
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
@@ -180,8 +203,12 @@ export class RoomPanel {
   renderQuestions() {
     const qs = [...this.questions.values()].sort((a, b) => (b.votes - a.votes) || (a.id - b.id));
     const list = $('qa-list');
+    // Re-sorting rebuilds the list: keep the keyboard on the vote button it was on.
+    const focused = document.activeElement && list.contains(document.activeElement) ?
+      document.activeElement.closest('li').dataset.id : '';
     list.replaceChildren(...qs.map((q) => this.questionItem(q)));
     if (!qs.length) list.append(el('li', 'empty', 'No questions yet.'));
+    if (focused) list.querySelector('li[data-id="' + focused + '"] button')?.focus();
   }
 
   questionItem(q) {
