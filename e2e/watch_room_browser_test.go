@@ -31,9 +31,11 @@ type roomHost struct {
 	s     *server
 	w     webinar
 	token string
+	dir   string
 }
 
-func newRoomHost(t *testing.T, title string) roomHost {
+// newRoomHost starts a server (extra: more serve flags) with one webinar and its host.
+func newRoomHost(t *testing.T, title string, extra ...string) roomHost {
 	t.Helper()
 	dir := t.TempDir()
 	const email = "admin@school.example"
@@ -45,7 +47,7 @@ func newRoomHost(t *testing.T, title string) roomHost {
 		t.Fatalf("token create: %v", err)
 	}
 	w := createWebinar(t, dir, title)
-	return roomHost{s: startServer(t, dir), w: w, token: strings.TrimSpace(string(out))}
+	return roomHost{s: startServer(t, dir, extra...), w: w, token: strings.TrimSpace(string(out)), dir: dir}
 }
 
 // api sends a host request and returns the status and body.
@@ -211,9 +213,52 @@ func TestBrowserWatchChatAndQuestions(t *testing.T) {
 	if err := json.Unmarshal(h.must(t, "GET", "/questions", "", 200), &qs); err != nil || len(qs) != 1 || qs[0].Votes != 1 {
 		t.Errorf("questions after two clicks: %+v (%v), want one question with one vote", qs, err)
 	}
+
+	// Bo raises his hand; the host sees it and lowers it, and Bo's button says so.
+	js(t, bo, `document.getElementById('hand').click()`)
+	waitJS(t, bo, "the raised hand", `document.getElementById('hand').getAttribute('aria-pressed') === 'true' &&
+		document.getElementById('hand').textContent === 'Lower hand'`, 15*time.Second)
+	var hands []struct{ Participant, Name string }
+	if err := json.Unmarshal(h.must(t, "GET", "/hands", "", 200), &hands); err != nil || len(hands) != 1 || hands[0].Name != "Bo" {
+		t.Fatalf("host's hand queue %+v (%v), want Bo's", hands, err)
+	}
+	h.must(t, "DELETE", "/hands/"+hands[0].Participant, "", 204)
+	waitJS(t, bo, "the hand lowered by the host", `document.getElementById('hand').getAttribute('aria-pressed') === 'false' &&
+		document.getElementById('hand').textContent === 'Raise hand'`, 15*time.Second)
 	for _, tab := range []context.Context{ada, bo} {
 		chromedp.Run(tab, chromedp.Navigate("about:blank"))
 	}
+}
+
+// TestBrowserWatchChatAfterRestart: the server restarts under an open watch page; the page's
+// channel comes back, reloads the history and shows every message exactly once, old and new.
+func TestBrowserWatchChatAfterRestart(t *testing.T) {
+	addr := freeAddr(t)
+	h := newRoomHost(t, "Restarted class", "--addr", addr)
+	b := newBrowser(t, "")
+	ada := b.tab(t, h.s.URL+"/watch/"+h.w.ID)
+	joinAs(t, ada, "Ada")
+	waitJS(t, ada, "the chat panel", `!document.getElementById('panel').classList.contains('hidden') &&
+		document.body.dataset.channel === 'open'`, 30*time.Second)
+	h.must(t, "POST", "/chat", `{"text": "before the restart"}`, 201)
+	count := func(text string) string {
+		return `[...document.querySelectorAll('#chat-list li.msg')].filter(li => li.textContent.includes('` + text + `')).length`
+	}
+	waitJS(t, ada, "the first message", count("before the restart")+` === 1`, 15*time.Second)
+
+	h.s.stop(t)
+	waitJS(t, ada, "the page to notice", `document.body.dataset.channel !== 'open'`, 15*time.Second)
+	h.s = startServer(t, h.dir, "--addr", addr)
+	waitJS(t, ada, "the channel back", `document.body.dataset.channel === 'open'`, 30*time.Second)
+	h.must(t, "POST", "/chat", `{"text": "after the restart"}`, 201)
+	waitJS(t, ada, "the new message", count("after the restart")+` === 1`, 15*time.Second)
+	time.Sleep(time.Second) // a late duplicate from the history reload would show by now
+	for _, text := range []string{"before the restart", "after the restart"} {
+		if n, _ := chromedp.Run(ada, chromedp.Evaluate[int](count(text))); n != 1 {
+			t.Errorf("%q shows %d times after the restart, want once", text, n)
+		}
+	}
+	chromedp.Run(ada, chromedp.Navigate("about:blank"))
 }
 
 // TestBrowserWatchRemovedAndEnded: the recording indicator shows while a recording runs; a
