@@ -214,6 +214,15 @@ func TestBrowserWatchChatAndQuestions(t *testing.T) {
 		t.Errorf("questions after two clicks: %+v (%v), want one question with one vote", qs, err)
 	}
 
+	// Bo is on the Q&A tab: a new chat message is counted on the Chat tab until he opens it.
+	js(t, ada, `document.getElementById('chat-text').value = 'Slides are on the wiki';
+		document.getElementById('chat-form').requestSubmit()`)
+	waitJS(t, bo, "the unread count", `document.getElementById('tab-chat').textContent === 'Chat (1 new)'`, 15*time.Second)
+	js(t, bo, `document.getElementById('tab-chat').click()`)
+	if label := text(t, bo, "tab-chat"); label != "Chat" {
+		t.Errorf("after opening the chat its tab says %q", label)
+	}
+
 	// Bo raises his hand; the host sees it and lowers it, and Bo's button says so.
 	js(t, bo, `document.getElementById('hand').click()`)
 	waitJS(t, bo, "the raised hand", `document.getElementById('hand').getAttribute('aria-pressed') === 'true' &&

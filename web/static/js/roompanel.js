@@ -27,6 +27,7 @@ export class RoomPanel {
     this.voted = new Set();     // question ids this participant voted for
     this.raised = false;
     this.active = false;
+    this.unread = 0; // chat messages that arrived while the chat was out of sight
     this.bind();
   }
 
@@ -49,6 +50,7 @@ export class RoomPanel {
       });
     }
     $('hand').addEventListener('click', () => this.toggleHand());
+    $('panel-toggle').addEventListener('click', () => this.setOpen($('panel').classList.contains('hidden')));
     $('qa-list').addEventListener('click', (e) => {
       const b = e.target.closest('button.vote');
       if (b) this.vote(Number(b.closest('li').dataset.id));
@@ -106,12 +108,32 @@ export class RoomPanel {
     this.renderQuestions();
   }
 
+  // setOpen shows or collapses the panel; the video takes the room it leaves.
+  setOpen(open) {
+    $('panel').classList.toggle('hidden', !open);
+    $('player').classList.toggle('collapsed', !open);
+    $('panel-toggle').setAttribute('aria-expanded', String(open));
+    if (open && !$('chat').classList.contains('hidden')) this.unread = 0;
+    this.renderUnread();
+  }
+
+  chatInSight() {
+    return !$('panel').classList.contains('hidden') && !$('chat').classList.contains('hidden');
+  }
+
+  renderUnread() {
+    const n = this.unread ? ' (' + this.unread + ' new)' : '';
+    $('tab-chat').textContent = 'Chat' + n;
+    $('panel-toggle').textContent = $('panel').classList.contains('hidden') ? 'Show chat and Q&A' + n : 'Hide chat and Q&A';
+  }
+
   showTab(name) {
     for (const t of ['chat', 'qa']) {
       $(t).classList.toggle('hidden', t !== name);
       $('tab-' + t).setAttribute('aria-selected', String(t === name));
       $('tab-' + t).tabIndex = t === name ? 0 : -1;
     }
+    if (name === 'chat') { this.unread = 0; this.renderUnread(); }
   }
 
   // load fetches chat and questions (on open and after every reconnect) and merges them by id.
@@ -138,7 +160,14 @@ export class RoomPanel {
     this.renderChat();
   }
 
-  onChat(m) { this.chat.set(m.id, m); this.renderChat(); }
+  onChat(m) {
+    if (!this.chat.has(m.id) && m.from !== this.me.id && !this.chatInSight()) {
+      this.unread++;
+      this.renderUnread();
+    }
+    this.chat.set(m.id, m);
+    this.renderChat();
+  }
 
   onChatDeleted(d) {
     if (this.chat.delete(d.id)) this.renderChat();

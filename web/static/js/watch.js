@@ -530,15 +530,6 @@ function setupFullscreen() {
   });
 }
 
-function setupPanelToggle() {
-  $('panel-toggle').addEventListener('click', () => {
-    const open = $('panel').classList.toggle('hidden') === false;
-    $('player').classList.toggle('collapsed', !open);
-    $('panel-toggle').setAttribute('aria-expanded', String(open));
-    $('panel-toggle').textContent = open ? 'Hide chat and Q&A' : 'Show chat and Q&A';
-  });
-}
-
 // boot decides where this viewer starts: this tab's participant joins again; a signed-in
 // member is already a participant; anyone else gives a name (after a passcode or
 // registration where the webinar asks for one).
@@ -585,7 +576,6 @@ document.addEventListener('DOMContentLoaded', () => {
     v.play().catch(() => {});
   });
   setupFullscreen();
-  setupPanelToggle();
   window.addEventListener('pagehide', () => hangUp(session));
   boot();
 });
