@@ -388,6 +388,14 @@ func TestBrowserWatchPhoneLayout(t *testing.T) {
 	if err != nil || len(low) > 0 {
 		t.Errorf("text under 4.5:1 contrast: %v (%v)", low, err)
 	}
+	// Full screen takes the stage, so the captions stay over the video (a real click: the
+	// browser allows full screen only on a user's gesture).
+	if err := chromedp.Do(watch, chromedp.Click("#fullscreen")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, watch, "the stage in full screen", `document.fullscreenElement?.id === 'stage' &&
+		document.fullscreenElement.contains(document.getElementById('captions')) &&
+		document.getElementById('fullscreen').textContent === 'Exit full screen'`, 10*time.Second)
 	chromedp.Run(watch, chromedp.Navigate("about:blank"))
 }
 
