@@ -30,6 +30,17 @@ func TestWatchPageShowsCaptionStatus(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/watch/"+ts.webinar.ID)); err != nil {
 		t.Fatal(err)
 	}
+	// The page joins the room by name first; captions open once admitted.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.getElementById('name-form');
+			if (f.classList.contains('hidden')) return false;
+			document.getElementById('name').value = 'Viewer'; f.requestSubmit(); return true; })()`)); err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch page never asked for a name")
+		}
+	}
 	r, err := ts.live.Room(context.Background(), ts.webinar)
 	if err != nil {
 		t.Fatal(err)

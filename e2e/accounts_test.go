@@ -85,6 +85,7 @@ func TestBrowserSignInDashboardAndPrivateWatch(t *testing.T) {
 	// The attendee: a separate browser profile, so no session cookie, only the link's token.
 	watch := att.tab(t, watchURL)
 	waitJS(t, watch, "the watch page to load with the token", `document.getElementById('title').textContent === 'Browser webinar'`, 30*time.Second)
+	joinAs(t, watch, "Attendee")
 	waitJS(t, watch, "video through WHEP with the token",
 		`document.getElementById('camera').getVideoPlaybackQuality().totalVideoFrames > 10`, 30*time.Second)
 	if e, _ := chromedp.Run(watch, chromedp.Evaluate[string](`document.getElementById('error').textContent`)); e != "" {

@@ -109,6 +109,7 @@ func TestBrowserStudioToWatch(t *testing.T) {
 	waitJS(t, studio, "the studio to go live", `document.getElementById('state').textContent === 'live'`, 30*time.Second)
 
 	watch := b.tab(t, s.URL+"/watch/"+w.ID)
+	joinAs(t, watch, "Viewer")
 	waitJS(t, watch, "video frames on the watch page",
 		`document.getElementById('camera').getVideoPlaybackQuality().totalVideoFrames > 10`, 30*time.Second)
 	first, err := chromedp.Run(watch, chromedp.Evaluate[[]float64](videoProgress))
@@ -155,6 +156,7 @@ func TestBrowserCaptions(t *testing.T) {
 	}
 	b := newBrowser(t, wav)
 	watch := b.tab(t, s.URL+"/watch/"+w.ID)
+	joinAs(t, watch, "Viewer")
 	studio := b.tab(t, s.URL+"/studio/"+w.ID+"?key="+w.StreamKey+"&autostart=1&speaker=Ada")
 	waitJS(t, studio, "the studio to go live", `document.getElementById('state').textContent === 'live'`, 30*time.Second)
 	waitJS(t, watch, "spoken words in the caption area",

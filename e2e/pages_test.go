@@ -194,6 +194,7 @@ func checkWatchLink(t *testing.T, b *browser, studio context.Context, base, id, 
 		t.Fatalf("%s: watch link %q (%v)", who, href, err)
 	}
 	watch := b.tab(t, href)
+	joinAs(t, watch, "Presenter preview")
 	waitPlaying(t, watch, who+" following the studio's watch link", 30*time.Second)
 	hidden, _ := chromedp.Run(watch, chromedp.Evaluate[bool](`document.getElementById('register').classList.contains('hidden') && document.getElementById('join').classList.contains('hidden')`))
 	if e := text(t, watch, "error"); e != "" || !hidden {

@@ -65,6 +65,7 @@ func TestBrowserPagesRecoverFromServerCrash(t *testing.T) {
 	studio := b.tab(t, s.URL+"/studio/"+w.ID+"?key="+w.StreamKey+"&autostart=1")
 	waitJS(t, studio, "the studio to go live", `document.getElementById('state').textContent === 'live'`, 30*time.Second)
 	watch := b.tab(t, s.URL+"/watch/"+w.ID)
+	joinAs(t, watch, "Viewer")
 	waitPlaying(t, watch, "before the crash", 30*time.Second)
 	waitJS(t, watch, "the live badge", `document.getElementById('state').textContent === 'live'`, 15*time.Second)
 

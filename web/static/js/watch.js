@@ -1,12 +1,25 @@
+// The viewer's page: join the room by name (waiting room, passcode or registration first
+// where the webinar asks for them), then the video with captions, the chat and Q&A panel,
+// the raised hand, and the room's live state (count, recording, ending, ended) from the
+// live channel.
 import { negotiate, hangUp, webinarId, webinarInfo, joinToken, PublishError } from './whip.js';
 import { CaptionView } from './captions.js';
 import { Backoff, Notice } from './reconnect.js';
+import { openChannel } from './channel.js';
+import { RoomPanel } from './roompanel.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
-const token = joinToken();
-let pc = null, session = null, captions = null, notice = null, info = null;
-let reconnecting = false, retryTimer = 0;
+const base = '/api/webinars/' + encodeURIComponent(id);
+// token is the caller's join token: a link, registration or passcode token until the join by
+// name swaps it for the participant's own, which then goes on WHEP, captions and the channel.
+let token = joinToken();
+let pc = null, session = null, captions = null, notice = null, info = null, panel = null, channel = null;
+let reconnecting = false, retryTimer = 0, stopped = false, started = false;
+let me = null;   // this participant: {id, role, state}
+let csrf = '';   // a signed-in member's CSRF token, for writes without a join token
+let countFromChannel = false;
+const timers = [];
 const backoff = new Backoff([1000, 2000, 4000, 8000, 15000]);
 
 // A dead connection must show within a few seconds, not after Chromium's ~30 s ICE timeout:
@@ -22,6 +35,271 @@ function setState(text, live) {
   $('state').textContent = text;
   $('state').classList.toggle('live', !!live);
 }
+
+// call is the page's JSON API client for this webinar's room routes (path after
+// /api/webinars/{id}). Errors carry the server's message and status.
+async function call(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = 'Bearer ' + token;
+  else if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch {
+    const err = new Error('The server cannot be reached. Try again in a moment.');
+    err.status = 0;
+    throw err;
+  }
+  let data = null;
+  if (res.status !== 204) { try { data = await res.json(); } catch { data = null; } }
+  if (!res.ok) {
+    const err = new Error((data && data.error) || res.status + ' ' + res.statusText);
+    err.status = res.status;
+    err.data = data;
+    throw err;
+  }
+  return data;
+}
+
+// --- joining ---------------------------------------------------------------------------
+
+// The participant token of this tab, so a reload joins again as the same participant.
+const storeKey = 'lectern.participant.' + id;
+function stored() {
+  try { return JSON.parse(sessionStorage.getItem(storeKey)) || null; } catch { return null; }
+}
+
+// join makes the caller a participant (or, with their own token, joins again): body is
+// {name[, passcode]}. The token goes in the URL like every join link, so a reload keeps it.
+async function join(body) {
+  const ans = await call('POST', '/join', body);
+  token = ans.token;
+  sessionStorage.setItem(storeKey, JSON.stringify({ token, name: body.name }));
+  try { localStorage.setItem('lectern.name', body.name); } catch { /* private mode */ }
+  history.replaceState(null, '', location.pathname + '?t=' + encodeURIComponent(token));
+  return ans;
+}
+
+// joinFailed explains a refused join in words; removed, denied and ended are final.
+function joinFailed(err) {
+  if (err.status === 410) { ended(); return; }
+  if (err.status === 403 && /removed|denied/.test(err.message)) { over(err.message); return; }
+  $('error').textContent = err.message;
+}
+
+// askName shows the name form; submitting it joins.
+function askName() {
+  const form = $('name-form');
+  form.classList.remove('hidden');
+  $('state').classList.add('hidden');
+  try { $('name').value = localStorage.getItem('lectern.name') || ''; } catch { /* private mode */ }
+  $('name').focus();
+  onSubmit(form, () => join({ name: $('name').value.trim() }));
+}
+
+// onSubmit runs a join form: one request at a time (a double click must not join twice),
+// then the room, or why not.
+function onSubmit(form, joinWith) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('error').textContent = '';
+    const btn = form.querySelector('button[type="submit"]');
+    if (btn.disabled) return;
+    btn.disabled = true;
+    try {
+      const ans = await joinWith();
+      form.classList.add('hidden');
+      enter(ans);
+    } catch (err) {
+      joinFailed(err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+}
+
+// gate is what a viewer without access sees: the passcode or registration form alone, or why
+// there is nothing to show. Both forms end in a join by name, so the room opens without a reload.
+function gate(err) {
+  $('player').classList.add('hidden');
+  $('state').classList.add('hidden');
+  if (err.status === 410) { ended(); return; }
+  const need = err.data || {};
+  const form = need.registration_required ? 'register' : need.passcode_required ? 'join' : '';
+  if (!form) { $('error').textContent = err.message; return; }
+  $(form).classList.remove('hidden');
+  if (need.registration_required) $('reg-passcode').classList.toggle('hidden', !need.passcode_required);
+  try { $(form === 'join' ? 'join-name' : 'reg-name').value = localStorage.getItem('lectern.name') || ''; } catch { /* private mode */ }
+  onSubmit($(form), async () => {
+    if (form === 'join') return join({ name: $('join-name').value.trim(), passcode: $('passcode').value });
+    const reg = await call('POST', '/register', { name: $('reg-name').value, email: $('reg-email').value, passcode: $('reg-passcode-input').value });
+    token = reg.token; // the registration's own link, promoted to a participant by the join
+    return join({ name: $('reg-name').value.trim() });
+  });
+}
+
+// enter opens the room for a joined participant (ans: the join answer, or a member's role).
+function enter(ans) {
+  me = { id: ans.participant_id || '', role: ans.role || 'attendee', state: ans.state };
+  $('state').classList.remove('hidden');
+  channel = openChannel(id, token, {
+    participant: onParticipant,
+    count: (d) => { countFromChannel = true; showCount(d.count); },
+    chat: (m) => panel.onChat(m),
+    'chat.deleted': (d) => panel.onChatDeleted(d),
+    question: (q) => panel.onQuestion(q),
+    'question.updated': (q) => panel.onQuestion(q),
+    hand: (h) => panel.onHand(h),
+    recording: (d) => showRecording(!!d.on),
+    ending: showEnding,
+    settings: (s) => panel.setAllowed(s),
+    ended: () => ended(),
+  }, onChannel);
+  if (me.state === 'waiting') showWaiting();
+  else startRoom();
+}
+
+function onChannel(state, why) {
+  document.body.dataset.channel = state; // for tests and styles: open, reconnecting, closed
+  if (stopped) return;
+  if (state === 'open') {
+    // A history reload after every (re)connect: whatever the channel could not replay.
+    if (started) panel.load();
+    // An admit between the join and this subscription sent no event to us: ask.
+    if (me.state === 'waiting' && me.id) recheck();
+    return;
+  }
+  if (state === 'closed') {
+    if (why && why.status === 410) ended();
+    else if (why && why.status === 403 && /removed|denied/.test(why.message || '')) over(why.message);
+    else if (why && why.status === 401) over('Your link to this webinar no longer works. Ask the host for a new one.');
+  }
+}
+
+async function recheck() {
+  try {
+    const ans = await call('POST', '/join', { name: (stored() || {}).name || 'Participant' });
+    onParticipant({ id: me.id, role: ans.role, state: ans.state });
+  } catch (err) {
+    joinFailed(err);
+  }
+}
+
+// onParticipant hears this participant's own changes: admitted, denied, removed, promoted.
+function onParticipant(p) {
+  // Hosts hear everyone's changes; a signed-in member (no participant id) has none of its own.
+  if (!me || !me.id || p.id !== me.id || stopped) return;
+  if (p.role && p.role !== me.role) {
+    me.role = p.role;
+    panel.setRole(p.role);
+    if (started) notice.show(p.role === 'panelist' ? 'The host made you a panelist.' : 'Your role is now ' + p.role + '.', 'ok', 8000);
+  }
+  if (p.state === me.state) return;
+  me.state = p.state;
+  if (p.state === 'admitted') {
+    performance.mark('lectern:admitted'); // the admit → first frame time starts here for the viewer
+    startRoom();
+  }
+  else if (p.state === 'denied') over('The host did not let you in to this webinar.');
+  else if (p.state === 'removed') over('The host removed you from this webinar.');
+}
+
+function showWaiting() {
+  $('waiting').classList.remove('hidden');
+  setState('waiting room');
+  if (!prepared) prepare();
+}
+
+// startRoom is the admitted participant's page: video, captions, panel. It runs once.
+async function startRoom() {
+  if (started || stopped) return;
+  started = true;
+  $('waiting').classList.add('hidden');
+  $('player').classList.remove('hidden');
+  connect(); // first: an admitted attendee's video starts at once
+  $('transcript').href = transcriptURL();
+  panel.start(me);
+  watchScreen();
+  timers.push(setInterval(refresh, 5000), setInterval(checkHealth, 1000));
+  const w = await refresh();
+  if (stopped) return;
+  captions = new WatchCaptions(id, (w || info || {}).language || 'en', token);
+  if (w) panel.setAllowed({ chat: w.chat, qa: w.qa });
+  panel.load();
+}
+
+function transcriptURL() {
+  return base + '/transcript.vtt' + (token ? '?t=' + encodeURIComponent(token) : '');
+}
+
+// --- room state ----------------------------------------------------------------------------
+
+function showCount(n) {
+  $('viewers').textContent = n + ' watching';
+}
+
+function showRecording(on) {
+  $('recording').classList.toggle('hidden', !on);
+  $('recording').textContent = on ? 'Recording' : '';
+}
+
+// showEnding counts down to the duration limit ({minutes_left, ends_at}).
+let endingTimer = 0;
+function showEnding(d) {
+  let end = Date.parse(d.ends_at);
+  if (isNaN(end)) end = Date.now() + (d.minutes_left || 0) * 60000;
+  clearInterval(endingTimer);
+  const el = $('ending');
+  const render = () => {
+    const s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    el.textContent = 'This webinar ends for everyone in ' + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') +
+      ' (the host\'s time limit).';
+    if (s === 0) clearInterval(endingTimer);
+  };
+  el.classList.remove('hidden');
+  render();
+  endingTimer = setInterval(render, 1000);
+}
+
+// stopAll ends media and streams for good.
+function stopAll() {
+  stopped = true;
+  for (const t of timers) clearInterval(t);
+  clearInterval(endingTimer);
+  clearTimeout(retryTimer);
+  drop();
+  if (prepared) { prepared.close(); prepared = null; }
+  if (captions && captions.source) captions.source.close();
+  if (channel) channel.close();
+  if (panel) panel.stop();
+  for (const v of [$('camera'), $('screen')]) { v.pause(); v.srcObject = null; }
+  if (notice) notice.clear();
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+}
+
+// over replaces the room with a final message (removed, denied, a dead link).
+function over(text, title) {
+  stopAll();
+  for (const f of ['player', 'waiting', 'name-form', 'join', 'register', 'ending']) $(f).classList.add('hidden');
+  $('over-title').textContent = title || 'You are no longer in this webinar';
+  $('over-text').textContent = text;
+  $('over').classList.remove('hidden');
+  $('error').textContent = '';
+  setState('offline');
+}
+
+let endedShown = false;
+function ended() {
+  if (endedShown) return;
+  endedShown = true;
+  over('The host ended the webinar for everyone. Thank you for joining.', 'This webinar has ended');
+  $('over-transcript').href = transcriptURL();
+  $('over-transcript').classList.remove('hidden');
+  setState('ended');
+}
+
+// --- media -------------------------------------------------------------------------------
 
 // attach routes the three received tracks by section order: audio, camera, screen.
 function attach(pc) {
@@ -57,12 +335,29 @@ function markFirstFrame(video) {
   }
 }
 
-async function connect() {
-  if (!reconnecting) setState('connecting…');
+// newPeer is a receive-only peer connection for the audio, camera and screen tracks.
+function newPeer() {
   const conn = new RTCPeerConnection();
-  pc = conn;
   for (const kind of ['audio', 'video', 'video']) conn.addTransceiver(kind, { direction: 'recvonly' });
   attach(conn);
+  return conn;
+}
+
+// prepare gathers an offer while the participant waits, so admission costs only the WHEP
+// round trip: ICE gathering (up to seconds with a STUN server) is already done.
+let prepared = null;
+function prepare() {
+  const conn = newPeer();
+  prepared = conn;
+  conn.createOffer().then((o) => conn.setLocalDescription(o)).catch(() => { /* negotiate makes its own */ });
+}
+
+async function connect() {
+  if (stopped) return;
+  if (!reconnecting) setState('connecting…');
+  const conn = prepared || newPeer();
+  prepared = null;
+  pc = conn;
   Object.assign(health, { bytes: -1, movedAt: Date.now(), disconnectedAt: 0 });
   conn.addEventListener('connectionstatechange', () => {
     if (pc !== conn) return;
@@ -80,7 +375,9 @@ async function connect() {
   } catch (err) {
     if (pc !== conn) return;
     if (err instanceof PublishError && !err.retryable) {
-      // Refused (link revoked, webinar deleted): retrying will not help; say why.
+      // Refused (link revoked, removed, webinar deleted or ended): retrying will not help.
+      if (err.status === 410) { ended(); return; }
+      if (err.status === 403 && /removed|denied/.test(err.message)) { over(err.message); return; }
       $('error').textContent = err.message;
       drop();
       setState('offline');
@@ -103,7 +400,7 @@ function drop() {
 // lost drops the connection and tries again after a growing pause, so a restarting server is
 // not hammered by its whole audience, and says so.
 function lost(why, waitMs) {
-  if (!pc && reconnecting) return;
+  if (stopped || (!pc && reconnecting)) return;
   drop();
   reconnecting = true;
   clearTimeout(retryTimer);
@@ -135,7 +432,7 @@ function showState() {
 // connection is dead. Silence alone is not death: a presenter may have just ended.
 async function checkHealth() {
   const conn = pc;
-  if (!conn || health.probing) return;
+  if (!conn || health.probing || stopped) return;
   let bytes = 0;
   try {
     (await conn.getStats()).forEach((r) => { if (r.type === 'inbound-rtp') bytes += r.bytesReceived || 0; });
@@ -182,50 +479,28 @@ async function probe() {
   }
 }
 
+
+// refresh reads the webinar: title, live state, viewers until the channel counts, recording.
 async function refresh() {
+  if (stopped) return null;
   try {
     const w = await webinarInfo(id, token);
+    if (stopped) return null;
     info = w;
-    $('title').textContent = w.title;
-    document.title = w.title + ' · Lectern';
-    $('viewers').textContent = w.viewers + ' watching';
+    showInfo(w);
     showState();
     return w;
   } catch (err) {
-    if (err.status === 0) return null; // server unreachable: checkHealth says so in words
-    if (!info) gate(err);
-    return null;
+    if (err.status === 410) ended();
+    return null; // unreachable: checkHealth says so in words
   }
 }
 
-// gate is what a viewer who is not admitted sees: the passcode or registration form alone, or
-// why there is nothing to show; the player appears once the server lets them in.
-function gate(err) {
-  $('player').classList.add('hidden');
-  $('state').classList.add('hidden');
-  const need = err.data || {};
-  const form = need.registration_required ? 'register' : need.passcode_required ? 'join' : '';
-  if (!form) { $('error').textContent = err.message; return; }
-  $(form).classList.remove('hidden');
-  if (need.registration_required) $('reg-passcode').classList.toggle('hidden', !need.passcode_required);
-  $(form).addEventListener('submit', async (e) => {
-    e.preventDefault();
-    $('error').textContent = '';
-    const body = form === 'join' ? { passcode: $('passcode').value }
-      : { name: $('reg-name').value, email: $('reg-email').value, passcode: $('reg-passcode-input').value };
-    const headers = { 'Content-Type': 'application/json' };
-    if (token) headers.Authorization = 'Bearer ' + token;
-    let res, data;
-    try {
-      res = await fetch('/api/webinars/' + encodeURIComponent(id) + '/' + form, { method: 'POST', headers, body: JSON.stringify(body) });
-      data = await res.json().catch(() => ({}));
-    } catch {
-      $('error').textContent = 'The server cannot be reached. Try again in a moment.';
-      return;
-    }
-    if (!res.ok) { $('error').textContent = data.error || res.statusText; return; }
-    location.replace('/watch/' + encodeURIComponent(id) + '?t=' + encodeURIComponent(data.token));
-  });
+function showInfo(w) {
+  $('title').textContent = w.title;
+  document.title = w.title + ' · Lectern';
+  if (!countFromChannel) showCount(w.viewers);
+  showRecording(!!w.recording);
 }
 
 // Captions: the caption stream reconnects by itself; when the server says it is shutting down
@@ -241,22 +516,66 @@ class WatchCaptions extends CaptionView {
   }
 }
 
-document.addEventListener('DOMContentLoaded', async () => {
+// Fullscreen takes the stage (video and captions together), not the bare video, so the
+// captions stay on screen.
+function setupFullscreen() {
+  const btn = $('fullscreen');
+  if (!document.fullscreenEnabled) { btn.classList.add('hidden'); return; }
+  btn.addEventListener('click', () => {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else $('stage').requestFullscreen().catch((err) => notice.show('Full screen is not available: ' + err.message, 'warn', 6000));
+  });
+  document.addEventListener('fullscreenchange', () => {
+    btn.textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
+  });
+}
+
+// boot decides where this viewer starts: this tab's participant joins again; a signed-in
+// member is already a participant; anyone else gives a name (after a passcode or
+// registration where the webinar asks for one).
+async function boot() {
+  const mine = stored();
+  if (mine && (!token || token === mine.token)) {
+    token = mine.token;
+    try {
+      enter(await join({ name: mine.name }));
+      return;
+    } catch (err) {
+      if (err.status !== 401) { joinFailed(err); return; }
+      sessionStorage.removeItem(storeKey); // a dead token: start again
+      token = joinToken() === mine.token ? '' : joinToken();
+    }
+  }
+  try {
+    info = await webinarInfo(id, token);
+  } catch (err) {
+    if (err.status !== 0) gate(err);
+    else $('error').textContent = err.message;
+    return;
+  }
+  showInfo(info);
+  if (info.role && !token) {
+    // A signed-in member: its writes (the join too) need the session's CSRF token.
+    try { csrf = (await (await fetch('/api/me', { cache: 'no-store' })).json()).csrf_token || ''; } catch { /* read-only then */ }
+    if (['host', 'cohost', 'panelist'].includes(info.role)) {
+      // The room already knows hosts and panelists by their account.
+      enter({ role: info.role, state: 'admitted' });
+      return;
+    }
+  }
+  askName();
+}
+
+document.addEventListener('DOMContentLoaded', () => {
   notice = new Notice($('notice'));
+  panel = new RoomPanel(call);
   $('unmute').addEventListener('click', () => {
     const v = $('camera');
     v.muted = !v.muted;
     $('unmute').textContent = v.muted ? 'Unmute' : 'Mute';
     v.play().catch(() => {});
   });
-  $('transcript').href = '/api/webinars/' + encodeURIComponent(id) + '/transcript.vtt' + (token ? '?t=' + encodeURIComponent(token) : '');
+  setupFullscreen();
   window.addEventListener('pagehide', () => hangUp(session));
-  const w = await refresh();
-  if (!w) return;
-  $('player').classList.remove('hidden');
-  captions = new WatchCaptions(id, w.language || 'en', token);
-  watchScreen();
-  connect();
-  setInterval(refresh, 5000);
-  setInterval(checkHealth, 1000);
+  boot();
 });
