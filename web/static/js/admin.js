@@ -63,6 +63,13 @@ function ask({ title, text, yes, reason }) {
   });
 }
 
+// labelled names each cell after its column, for the narrow layout where rows become cards.
+function labelled(table, tr) {
+  const heads = [...$(table).tHead.rows[0].cells].map((th) => th.textContent);
+  [...tr.cells].forEach((td, i) => { td.dataset.label = heads[i] || ''; });
+  return tr;
+}
+
 const who = (u) => (u.display_name ? u.display_name + ' (' + u.email + ')' : u.email);
 
 // userActions are the buttons of one row; destructive ones ask first.
@@ -120,13 +127,13 @@ function userRow(u) {
   const status = u.disabled
     ? el('span', { className: 'status-disabled', textContent: 'Disabled' + (u.disabled_reason ? ': ' + u.disabled_reason : '') })
     : el('span', { textContent: 'Active' });
-  const tr = el('tr', {},
+  const tr = labelled('users', el('tr', {},
     el('td', {}, u.display_name || u.email, el('span', { className: 'sub', textContent: u.display_name ? u.email : '' })),
     el('td', {}, status),
     el('td', { textContent: u.totp_enabled ? 'On' : 'Off' }),
     el('td', { textContent: u.admin ? 'Administrator' : 'Host' }),
     el('td', { textContent: when(u.last_login_at) }),
-    el('td', { className: 'actions' }, ...userActions(u)));
+    el('td', { className: 'actions' }, ...userActions(u))));
   tr.dataset.email = u.email;
   tr.dataset.id = u.id;
   if (u.disabled) tr.classList.add('disabled');
@@ -251,10 +258,15 @@ function detailText(d) {
 
 async function loadAudit() {
   const ev = await api('GET', '/api/admin/audit?' + auditQuery());
+  if (!ev.length) {
+    $('audit').tBodies[0].replaceChildren(el('tr', {}, el('td', { colSpan: 6, textContent: 'No events match.' })));
+    $('audit-more').classList.add('hidden');
+    return;
+  }
   $('audit').tBodies[0].replaceChildren(...ev.map((e) => {
-    const tr = el('tr', {}, el('td', { textContent: when(e.at) }), el('td', { textContent: eventText[e.action] || e.action }),
+    const tr = labelled('audit', el('tr', {}, el('td', { textContent: when(e.at) }), el('td', { textContent: eventText[e.action] || e.action }),
       el('td', { textContent: e.actor_id ? nameOf(e.actor_id) : 'not signed in' }), el('td', { textContent: nameOf(e.target) }),
-      el('td', { textContent: e.ip || '' }), el('td', { textContent: detailText(e.detail) }));
+      el('td', { textContent: e.ip || '' }), el('td', { textContent: detailText(e.detail) })));
     tr.dataset.action = e.action;
     return tr;
   }));
@@ -274,6 +286,10 @@ async function loadStorage() {
   for (const w of st.webinars) webinarTitles.set(w.id, w.title);
   $('storage-total').textContent = 'In all: ' + bytes(st.total_bytes) + ' (database about ' + bytes(st.database_bytes) +
     ', recordings ' + bytes(st.recording_bytes) + ').';
+  if (!st.webinars.length) {
+    $('storage').tBodies[0].replaceChildren(el('tr', {}, el('td', { colSpan: 4, textContent: 'No webinars yet.' })));
+    return;
+  }
   $('storage').tBodies[0].replaceChildren(...st.webinars.map((w) => {
     const tr = el('tr', {}, el('td', { textContent: w.title }), el('td', { className: 'num', textContent: bytes(w.database_bytes) }),
       el('td', { className: 'num', textContent: bytes(w.recording_bytes) + (w.recordings ? ' (' + w.recordings + ')' : '') }),
