@@ -72,6 +72,11 @@ func TestBrowserAdminInvitesAUser(t *testing.T) {
 		!document.getElementById('not-admin').classList.contains('hidden') &&
 		document.getElementById('console').classList.contains('hidden')`, 15*time.Second)
 
+	// The policy form sends back what the server knows (whichever fields it supports) and saves.
+	js(t, console, `document.getElementById('policy').requestSubmit()`)
+	waitJS(t, console, "the policy saved", `document.getElementById('policy-state').textContent.startsWith('Saved') &&
+		document.getElementById('error').textContent === ''`, 15*time.Second)
+
 	// Back in the console: the audit log shows it, and disabling asks first.
 	js(t, console, `document.getElementById('audit-filter').requestSubmit()`)
 	waitJS(t, console, "the accepted invite in the audit log", `document.querySelector('#audit tbody tr[data-action="user.invite_accepted"]') !== null`, 15*time.Second)
@@ -87,6 +92,7 @@ func TestBrowserAdminInvitesAUser(t *testing.T) {
 	waitJS(t, console, "the confirmation dialog", `document.getElementById('confirm-dialog').open`, 10*time.Second)
 	js(t, console, `document.getElementById('confirm-reason').value = 'moved to another school';
 		document.getElementById('confirm-yes').click()`)
+	waitJS(t, console, "the dialog to close", `!document.getElementById('confirm-dialog').open`, 10*time.Second)
 	waitJS(t, console, "the disabled row", row+`.textContent.includes('Disabled: moved to another school')`, 15*time.Second)
 
 	// Their signed-in browser is signed out at once.

@@ -140,8 +140,24 @@ function userRow(u) {
   return tr;
 }
 
+// fresh wraps a loader so that only the answer to its latest call is shown: two reloads in
+// flight (one action's, then another's) may answer out of order, and the older must not win.
+function fresh(load) {
+  let seq = 0;
+  return async (...args) => {
+    const mine = ++seq;
+    const data = await load(...args);
+    return mine === seq ? data : null;
+  };
+}
+
+const fetchUsers = fresh(() => api('GET', '/api/admin/users'));
+const fetchAudit = fresh((q) => api('GET', '/api/admin/audit?' + q));
+
 async function loadUsers() {
-  users = await api('GET', '/api/admin/users');
+  const us = await fetchUsers();
+  if (!us) return;
+  users = us;
   $('users').tBodies[0].replaceChildren(...users.map(userRow));
   const sel = $('a-user');
   const chosen = sel.value;
@@ -257,7 +273,8 @@ function detailText(d) {
 }
 
 async function loadAudit() {
-  const ev = await api('GET', '/api/admin/audit?' + auditQuery());
+  const ev = await fetchAudit(auditQuery());
+  if (!ev) return;
   if (!ev.length) {
     $('audit').tBodies[0].replaceChildren(el('tr', {}, el('td', { colSpan: 6, textContent: 'No events match.' })));
     $('audit-more').classList.add('hidden');
