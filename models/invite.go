@@ -15,7 +15,6 @@ type Invite struct {
 	CreatedBy string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	UsedAt    time.Time // zero: not used
 }
 
 // AddInvite stores a new invite for userID and withdraws the account's earlier unused ones, so
