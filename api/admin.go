@@ -3,12 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"lectern/auth"
 	"lectern/models"
 )
 
@@ -24,12 +22,14 @@ func requireAdmin(c echo.Context) (*caller, error) {
 	return cl, nil
 }
 
-// auditLog is GET /api/admin/audit?action=&actor=&target=&since=&until=&limit= (times RFC 3339).
+// auditLog is GET /api/admin/audit?action=&actor=&target=&user=&since=&until=&limit= (times
+// RFC 3339; user matches the actor or the target, the console's "anything about this person").
 func (s *Server) auditLog(c echo.Context) error {
 	if _, err := requireAdmin(c); err != nil {
 		return err
 	}
-	f := models.AuditFilter{Action: c.QueryParam("action"), ActorID: c.QueryParam("actor"), Target: c.QueryParam("target")}
+	f := models.AuditFilter{Action: c.QueryParam("action"), ActorID: c.QueryParam("actor"), Target: c.QueryParam("target"),
+		User: c.QueryParam("user")}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -71,49 +71,4 @@ func (s *Server) adminUsers(c echo.Context) error {
 		us = []models.User{}
 	}
 	return c.JSON(http.StatusOK, us)
-}
-
-type disableRequest struct {
-	Reason   string `json:"reason"`
-	Disabled *bool  `json:"disabled"` // default true; false re-enables
-}
-
-// adminDisableUser is POST /api/admin/users/:id/disable: the account's sessions end at once.
-func (s *Server) adminDisableUser(c echo.Context) error {
-	cl, err := requireAdmin(c)
-	if err != nil {
-		return err
-	}
-	var in disableRequest
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	ctx, id := c.Request().Context(), c.Param("id")
-	disable := in.Disabled == nil || *in.Disabled
-	if id == cl.user.ID && disable {
-		return echo.NewHTTPError(http.StatusBadRequest, "you cannot disable your own account")
-	}
-	if len(in.Reason) > 200 {
-		return echo.NewHTTPError(http.StatusBadRequest, "reason must be at most 200 characters")
-	}
-	if _, err := s.Store.User(ctx, id); err != nil {
-		return err
-	}
-	reason := strings.TrimSpace(in.Reason)
-	if disable && reason == "" {
-		reason = "disabled by an admin"
-	}
-	if err := auth.SetDisabled(ctx, s.Store, cl.user.ID, id, disable, reason, clientIP(c)); err != nil {
-		return err
-	}
-	if disable {
-		if _, err := s.Store.RevokeUserSessions(ctx, id, "", time.Now()); err != nil {
-			return err
-		}
-	}
-	u, err := s.Store.User(ctx, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, u)
 }

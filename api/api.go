@@ -167,9 +167,9 @@ func (s *Server) accountRoutes() {
 
 	e.GET("/api/admin/audit", s.auditLog)
 	e.GET("/api/admin/users", s.adminUsers)
-	e.POST("/api/admin/users/:id/disable", s.adminDisableUser)
 	e.GET("/api/admin/policy", s.getPolicy)
 	e.PUT("/api/admin/policy", s.putPolicy)
+	s.adminUserRoutes()
 
 	e.POST("/api/webinars", s.createWebinar)
 	e.GET("/api/webinars", s.listWebinars)

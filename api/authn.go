@@ -77,7 +77,9 @@ func callerOf(c echo.Context) *caller {
 
 // csrfExempt are the cookie-authenticated writes that cannot carry a CSRF token: signing in
 // (the page has no session yet; SameSite=Lax and the password are the guard).
-var csrfExempt = map[string]bool{"/api/login": true, "/api/login/totp": true}
+// The invite routes are the same kind: the link's secret is the guard, and the browser opening
+// it may hold someone else's session.
+var csrfExempt = map[string]bool{"/api/login": true, "/api/login/totp": true, "/api/invite": true, "/api/invite/accept": true}
 
 // enrolmentOnly are the routes a signed-in account may still reach when the admin requires 2FA
 // and the account has not enrolled: enough to enrol, see itself and sign out.

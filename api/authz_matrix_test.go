@@ -132,6 +132,8 @@ var matrix = []matrixRow{
 	{route: "GET /login", path: "/login", want: all(200)},
 	{route: "GET /account", path: "/account", want: all(200)},
 	{route: "GET /dashboard", path: "/dashboard", want: all(200)},
+	{route: "GET /admin", path: "/admin", want: all(200)}, // the page asks /api/me; only admins get data
+	{route: "GET /invite", path: "/invite", want: all(200)},
 	{route: "GET /", path: "/", want: all(302)},
 	{route: "GET /favicon.ico", path: "/favicon.ico", want: all(200)},
 
@@ -229,6 +231,15 @@ var matrix = []matrixRow{
 	{route: "GET /api/admin/audit", path: "/api/admin/audit?action=signin.success&limit=10", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "GET /api/admin/users", path: "/api/admin/users", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "POST /api/admin/users/:id/disable", path: "/api/admin/users/{victim}/disable", ctype: js, body: `{"reason":"left the school"}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	{route: "POST /api/admin/users", path: "/api/admin/users", ctype: js, body: `{"email":"{newcomer}","name":"New teacher"}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 201}},
+	{route: "POST /api/admin/users/:id/invite", path: "/api/admin/users/{victim}/invite", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 201}},
+	{route: "POST /api/admin/users/:id/enable", path: "/api/admin/users/{victim}/enable", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	{route: "POST /api/admin/users/:id/reset-2fa", path: "/api/admin/users/{victim}/reset-2fa", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	{route: "PUT /api/admin/users/:id/admin", path: "/api/admin/users/{victim}/admin", ctype: js, body: `{"admin":true}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	{route: "GET /api/admin/storage", path: "/api/admin/storage", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	// The invite landing page: the link's secret is the credential, whoever sends it.
+	{route: "POST /api/invite", path: "/api/invite", ctype: js, body: `{"token":"not-a-token"}`, want: all(404)},
+	{route: "POST /api/invite/accept", path: "/api/invite/accept", ctype: js, body: `{"token":"not-a-token","password":"{password}"}`, want: all(404)},
 	{route: "GET /api/admin/policy", path: "/api/admin/policy", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "PUT /api/admin/policy", path: "/api/admin/policy", ctype: js, body: `{"require_2fa":true}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 

@@ -27,6 +27,8 @@ func (s *Server) pageRoutes() {
 	s.echo.GET("/login", staticPage("login.html"))
 	s.echo.GET("/account", staticPage("account.html"))
 	s.echo.GET("/dashboard", staticPage("dashboard.html"))
+	s.echo.GET("/admin", staticPage("admin.html"))
+	s.echo.GET("/invite", staticPage("invite.html"))
 	s.echo.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/dashboard") })
 	// Browsers ask for /favicon.ico on pages without an icon link (JSON, transcripts).
 	s.echo.GET("/favicon.ico", favicon)

@@ -118,10 +118,6 @@ type roomJoinAnswer struct {
 // token, a membership), and a passcode the caller's token did not already pass. A waiting room
 // holds new attendees; a locked webinar takes nobody new.
 func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "\x00\r\n") {
-		return echo.NewHTTPError(http.StatusBadRequest, "name must be 1-100 characters on one line")
-	}
 	ctx := c.Request().Context()
 	if err := s.refuseEnded(ctx, a.w.ID); err != nil {
 		return err
@@ -131,7 +127,11 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 		return err
 	}
 	if pid := s.callerPID(c, a.w.ID); pid != "" {
-		return s.rejoinRoom(c, a, rs)
+		return s.rejoinRoom(c, a, rs) // under the name they joined with
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "\x00\r\n") {
+		return echo.NewHTTPError(http.StatusBadRequest, "name must be 1-100 characters on one line")
 	}
 	if rs.Locked {
 		return errLocked

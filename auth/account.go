@@ -28,11 +28,16 @@ func CreateAccount(ctx context.Context, store *models.Store, in NewAccount, acto
 	if err != nil {
 		return models.User{}, err
 	}
-	u, err := store.CreateUser(ctx, models.NewUser{Email: in.Email, DisplayName: in.Name, PasswordHash: h, Admin: in.Admin})
+	return createUser(ctx, store, models.NewUser{Email: in.Email, DisplayName: in.Name, PasswordHash: h, Admin: in.Admin}, actorID, ip)
+}
+
+// createUser stores an account and records who created it.
+func createUser(ctx context.Context, store *models.Store, in models.NewUser, actorID, ip string) (models.User, error) {
+	u, err := store.CreateUser(ctx, in)
 	if err != nil {
 		return models.User{}, err
 	}
-	return u, Record(ctx, store, EventUserCreated, actorID, u.ID, ip, map[string]any{"admin": in.Admin, "email": u.Email})
+	return u, Record(ctx, store, EventUserCreated, actorID, u.ID, ip, map[string]any{"admin": u.Admin, "email": u.Email, "invited": in.PasswordHash == ""})
 }
 
 // ChangePassword sets a new password (policy-checked) and signs the account out everywhere

@@ -13,21 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// lowContrast lists the visible, enabled text and controls of the page whose text colour
-// reaches less than 4.5:1 against the nearest opaque background (WCAG 2 relative luminance).
-const lowContrast = `(() => {
-  const rgb = (c) => c.match(/[\d.]+/g).map(Number);
-  const lum = (c) => { const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-  const opaque = (c) => c !== 'transparent' && !(c.startsWith('rgba') && rgb(c)[3] === 0);
-  const bg = (e) => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; if (opaque(c)) return c; } return 'rgb(255, 255, 255)'; };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  return [...document.querySelectorAll('button, a, label, select, input, p, h1, h2, h3, h4, td, th, span, li')]
-    .filter((e) => e.offsetParent !== null && !e.disabled && (e.textContent.trim() !== '' || e.tagName === 'INPUT' || e.tagName === 'SELECT'))
-    .map((e) => [e.id || e.tagName + '.' + e.className, ratio(getComputedStyle(e).color, bg(e))])
-    .filter(([, r]) => r < 4.5).map(([n, r]) => n + ' ' + r.toFixed(2));
-})()`
-
 // apiToken makes an API token for email with the CLI, as an admin would for a script.
 func apiToken(t *testing.T, dir, email string) string {
 	t.Helper()

@@ -162,14 +162,26 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 		return err
 	}
 	defer tx.Rollback()
-	var res sql.Result
 	if disabled {
-		res, err = tx.ExecContext(ctx, `UPDATE users SET disabled = 1, disabled_reason = ? WHERE id = ?`, reason, userID)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`, now, userID)
-		}
+		err = disableInTx(ctx, tx, userID, reason, now)
 	} else {
+		var res sql.Result
 		res, err = tx.ExecContext(ctx, `UPDATE users SET disabled = 0, disabled_reason = '', last_seen_at = ? WHERE id = ?`, now, userID)
+		if n, _ := res.RowsAffected(); err == nil && n == 0 {
+			err = fmt.Errorf("user %q: %w", userID, ErrNotFound)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// disableInTx disables an account and revokes its sessions.
+func disableInTx(ctx context.Context, tx *sql.Tx, userID, reason string, now int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1, disabled_reason = ? WHERE id = ?`, reason, userID)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`, now, userID)
 	}
 	if err != nil {
 		return fmt.Errorf("disable user %q: %w", userID, err)
@@ -177,7 +189,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("user %q: %w", userID, ErrNotFound)
 	}
-	return tx.Commit()
+	return nil
 }
 
 // RecordLogin notes a successful sign-in (it also counts as activity).

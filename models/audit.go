@@ -25,6 +25,7 @@ type AuditFilter struct {
 	Action  string
 	ActorID string
 	Target  string
+	User    string    // the actor or the target
 	Since   time.Time // inclusive
 	Until   time.Time // exclusive
 	Limit   int
@@ -66,6 +67,9 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 	}
 	if f.Target != "" {
 		add("target = ?", f.Target)
+	}
+	if f.User != "" {
+		where, args = append(where, "(actor_id = ? OR target = ?)"), append(args, f.User, f.User)
 	}
 	if !f.Since.IsZero() {
 		add("at >= ?", f.Since.Unix())

@@ -76,7 +76,7 @@ async function join(body) {
   const ans = await call('POST', '/join', body);
   token = ans.token;
   sessionStorage.setItem(storeKey, JSON.stringify({ token, name: body.name }));
-  try { localStorage.setItem('lectern.name', body.name); } catch { /* private mode */ }
+  if (body.name) try { localStorage.setItem('lectern.name', body.name); } catch { /* private mode */ }
   history.replaceState(null, '', location.pathname + '?t=' + encodeURIComponent(token));
   return ans;
 }
@@ -544,6 +544,16 @@ async function boot() {
       if (err.status !== 401) { joinFailed(err); return; }
       sessionStorage.removeItem(storeKey); // a dead token: start again
       token = joinToken() === mine.token ? '' : joinToken();
+    }
+  }
+  if (token && !mine) {
+    // A participant's own link opened in another tab joins again under its name; any other
+    // token (a watch link's, a registration's) is refused without a name: ask for one.
+    try {
+      enter(await join({ name: '' }));
+      return;
+    } catch (err) {
+      if (err.status !== 400) { joinFailed(err); return; }
     }
   }
   try {
