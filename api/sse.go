@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"crypto/tls"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,6 +19,11 @@ const (
 	// sseShutdownTimeout is all a client gets to take the shutdown event: a stuck one must not
 	// hold up the server's exit; it reconnects all the same when the connection drops.
 	sseShutdownTimeout = time.Second
+	// sseSendBuffer caps the kernel's send buffer of a stream's connection. Unbounded, Linux
+	// grows it to 4 MiB, which a client that stops reading fills before its queue in package
+	// room does: it would never be dropped, only cost that much kernel memory. Events are a
+	// few hundred bytes; this is hundreds of them.
+	sseSendBuffer = 32 << 10
 )
 
 var (
@@ -32,8 +40,36 @@ type sseStream struct {
 	rc *http.ResponseController
 }
 
+// connKey is the context key of ConnContext.
+type connKey struct{}
+
+// ConnContext is for http.Server.ConnContext: it lets a long-lived stream bound its
+// connection's send buffer (sseSendBuffer). Without it streams work all the same.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// boundSendBuffer applies sseSendBuffer to an HTTP/1 request's connection (an HTTP/2
+// connection carries other streams) and closes the connection after the stream: it is no
+// good for a large response any more.
+func boundSendBuffer(c echo.Context) {
+	r := c.Request()
+	conn, _ := r.Context().Value(connKey{}).(net.Conn)
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	tcp, ok := conn.(*net.TCPConn)
+	if !ok || r.ProtoMajor != 1 {
+		return
+	}
+	if tcp.SetWriteBuffer(sseSendBuffer) == nil {
+		c.Response().Header().Set("Connection", "close")
+	}
+}
+
 // openSSE sends the event-stream headers and the client's reconnect delay.
 func openSSE(c echo.Context) (*sseStream, error) {
+	boundSendBuffer(c)
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
