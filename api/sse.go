@@ -38,7 +38,14 @@ var (
 type sseStream struct {
 	c  echo.Context
 	rc *http.ResponseController
+	// deadline is the write deadline last set. It is moved at most once per
+	// sseDeadlineRefresh, not per write: setting it costs more than the write itself.
+	deadline time.Time
 }
+
+// sseDeadlineRefresh is how stale a write deadline may get: a stuck client is given up on
+// between sseWriteTimeout-sseDeadlineRefresh and sseWriteTimeout after its last write.
+const sseDeadlineRefresh = time.Second
 
 // connKey is the context key of ConnContext.
 type connKey struct{}
@@ -81,18 +88,30 @@ func openSSE(c echo.Context) (*sseStream, error) {
 
 // send writes and flushes one frame.
 func (st *sseStream) send(b []byte) error {
-	return st.write(b, sseWriteTimeout)
-}
-
-// shutdown sends the shutdown event (see shutdownEvent).
-func (st *sseStream) shutdown() {
-	st.write(shutdownEvent, sseShutdownTimeout)
-}
-
-func (st *sseStream) write(b []byte, timeout time.Duration) error {
-	st.rc.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := st.c.Response().Write(b); err != nil {
+	if err := st.add(b); err != nil {
 		return err
 	}
-	return st.rc.Flush()
+	return st.flush()
+}
+
+// add writes a frame into the response's buffer; flush sends what was added.
+func (st *sseStream) add(b []byte) error {
+	if now := time.Now(); st.deadline.Sub(now) < sseWriteTimeout-sseDeadlineRefresh {
+		st.deadline = now.Add(sseWriteTimeout)
+		_ = st.rc.SetWriteDeadline(st.deadline)
+	}
+	_, err := st.c.Response().Write(b)
+	return err
+}
+
+func (st *sseStream) flush() error { return st.rc.Flush() }
+
+// shutdown sends the shutdown event (see shutdownEvent), giving the client
+// sseShutdownTimeout to take it.
+func (st *sseStream) shutdown() {
+	st.deadline = time.Now().Add(sseShutdownTimeout)
+	_ = st.rc.SetWriteDeadline(st.deadline)
+	if _, err := st.c.Response().Write(shutdownEvent); err == nil {
+		_ = st.flush()
+	}
 }

@@ -28,6 +28,9 @@ type RoomConfig struct {
 	// Rate is chat messages per second, all senders together (default 100).
 	Rate     float64
 	Duration time.Duration // sending window (default 20 s)
+	// Messages, when set, is how many messages are sent, however long that takes at Rate
+	// (Duration is then ignored): a test on a busy machine still sends what it needs.
+	Messages int
 	// TextBytes is the length of each message's text (default: the stamp alone, ~30 bytes).
 	TextBytes int
 	// SourceAddrs spreads the clients over 127.0.0.1, .2, ... when the server is on an IPv4
@@ -83,6 +86,9 @@ type RoomReport struct {
 	Duplicates      int
 	OutOfOrder      int
 	ClientsComplete int // clients that got every message once, in order
+	// Reconnects counts streams the server ended (a client too far behind is dropped) that
+	// the client opened again, resuming with Last-Event-ID; 0 when everyone kept up.
+	Reconnects int
 	LatencyP50      time.Duration
 	LatencyP99      time.Duration
 	LatencyMax      time.Duration
@@ -136,8 +142,8 @@ func (r RoomReport) String() string {
 		r.Connected, r.Clients, r.SourceAddrsUsed, r.Senders, r.Identities, r.TextBytes, r.Window.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  chat: %d posted, %d accepted (%.1f/s), %d failed; POST p50 %s p99 %s\n",
 		r.Posted, r.Acked, float64(r.Acked)/r.Window.Seconds(), r.PostErrors, r.PostP50.Round(10*time.Microsecond), r.PostP99.Round(10*time.Microsecond))
-	fmt.Fprintf(&b, "  delivered %d / %d (%d clients complete): %d missing, %d unexpected, %d duplicates, %d out of order\n",
-		r.Delivered, r.Expected, r.ClientsComplete, r.Missing, r.Extra, r.Duplicates, r.OutOfOrder)
+	fmt.Fprintf(&b, "  delivered %d / %d (%d clients complete): %d missing, %d unexpected, %d duplicates, %d out of order; %d reconnects\n",
+		r.Delivered, r.Expected, r.ClientsComplete, r.Missing, r.Extra, r.Duplicates, r.OutOfOrder, r.Reconnects)
 	fmt.Fprintf(&b, "  delivery latency p50 %s  p99 %s  max %s\n",
 		r.LatencyP50.Round(10*time.Microsecond), r.LatencyP99.Round(10*time.Microsecond), r.LatencyMax.Round(10*time.Microsecond))
 	if r.Stalled {
@@ -226,14 +232,17 @@ func Room(ctx context.Context, cfg RoomConfig) (RoomReport, error) {
 		return rep, err
 	}
 
-	var delivered atomic.Int64
+	var delivered, reconnects atomic.Int64
 	updates := make(chan struct{}, 1)
 	expect := int(cfg.Rate*cfg.Duration.Seconds()) + 16
+	if cfg.Messages > 0 {
+		expect = cfg.Messages + 16
+	}
 	clients := make([]*channelClient, cfg.Clients)
 	err = parallel(ctx, cfg.JoinConcurrency, cfg.Clients, func(i int) error {
 		t := newTally(cfg.Senders, expect/cfg.Senders*cfg.Senders+cfg.Senders)
 		t.delivered = &delivered
-		c, err := openChannelClient(ctx, sn.client(i), cfg.URL, cfg.Webinar, listeners[i], t, updates)
+		c, err := openChannelClient(ctx, sn.client(i), cfg.URL, cfg.Webinar, listeners[i], t, updates, &reconnects)
 		clients[i] = c
 		return err
 	})
@@ -294,6 +303,7 @@ func Room(ctx context.Context, cfg RoomConfig) (RoomReport, error) {
 		rep.tallyClient(c.tally, senders)
 		lat = append(lat, c.tally.latencies...)
 	}
+	rep.Reconnects = int(reconnects.Load())
 	rep.LatencyP50, rep.LatencyP99, rep.LatencyMax = quantiles(lat)
 	var posts []time.Duration
 	for _, s := range senders {
@@ -520,6 +530,10 @@ func sendChat(ctx context.Context, cfg RoomConfig, sn *sourceNet, tokens []strin
 	interval := time.Duration(float64(cfg.Senders) / cfg.Rate * float64(time.Second))
 	start := time.Now()
 	stop := start.Add(cfg.Duration)
+	quota := math.MaxInt
+	if cfg.Messages > 0 {
+		stop, quota = time.Time{}, (cfg.Messages+cfg.Senders-1)/cfg.Senders
+	}
 	senders := make([]*chatSender, cfg.Senders)
 	var wg sync.WaitGroup
 	for i := range senders {
@@ -527,15 +541,16 @@ func sendChat(ctx context.Context, cfg RoomConfig, sn *sourceNet, tokens []strin
 		senders[i] = s
 		// Senders take turns evenly, so the total rate is smooth.
 		first := start.Add(interval * time.Duration(i) / time.Duration(cfg.Senders))
-		wg.Go(func() { s.run(ctx, cfg, sn.client(i), first, interval, stop) })
+		wg.Go(func() { s.run(ctx, cfg, sn.client(i), first, interval, stop, quota) })
 	}
 	wg.Wait()
 	return senders
 }
 
-func (s *chatSender) run(ctx context.Context, cfg RoomConfig, hc *http.Client, next time.Time, interval time.Duration, stop time.Time) {
+// run posts until stop (zero: no end) or quota messages were posted.
+func (s *chatSender) run(ctx context.Context, cfg RoomConfig, hc *http.Client, next time.Time, interval time.Duration, stop time.Time, quota int) {
 	u := cfg.URL + "/api/webinars/" + cfg.Webinar + "/chat"
-	for seq := 0; next.Before(stop) && ctx.Err() == nil; seq++ {
+	for seq := 0; seq < quota && (stop.IsZero() || next.Before(stop)) && ctx.Err() == nil; seq++ {
 		sleep(ctx, time.Until(next))
 		sent := time.Now()
 		body, _ := json.Marshal(map[string]string{"text": chatText(s.id, seq, sent, cfg.TextBytes), "to": "everyone"})

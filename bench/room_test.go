@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"runtime"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -62,11 +64,11 @@ func TestRoomChannelUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	url, webinar := newRoomServer(t, 16)
+	url, webinar := newRoomServer(t, 64)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	rep, err := Room(ctx, RoomConfig{URL: url, Webinar: webinar, Clients: 200, Senders: 10, Rate: 50,
-		Duration: 3 * time.Second, TextBytes: 900, Settle: 30 * time.Second, GoroutineWait: time.Minute})
+		Messages: 300, TextBytes: 1000, Settle: 30 * time.Second, GoroutineWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +81,15 @@ func TestRoomChannelUnderLoad(t *testing.T) {
 	}
 	if !rep.ServerScraped || rep.GoroutinesDuring < rep.GoroutinesBefore+200 {
 		t.Errorf("goroutines %.0f before, %.0f with 200 clients: the count does not see the clients", rep.GoroutinesBefore, rep.GoroutinesDuring)
+	}
+	// Memory comes back too, once collected (the server is this process: collect it here).
+	runtime.GC()
+	after, err := scrape(ctx, http.DefaultClient, url+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.heap > rep.HeapBeforeMB*1e6+16e6 {
+		t.Errorf("heap in use %.1f MB after the clients left and a GC, %.1f MB before", after.heap/1e6, rep.HeapBeforeMB)
 	}
 	// The stalled client fell behind and was cut off before the end, not merely slow.
 	if rep.StalledGot >= rep.Acked {

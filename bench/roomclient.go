@@ -149,24 +149,46 @@ func readEvents(r *bufio.Reader, t *tally, onEvent func()) error {
 	}
 }
 
-// channelClient is one participant reading its live channel.
+// channelClient is one participant reading its live channel. Like a browser's EventSource,
+// it reconnects when the server ends its stream (a client that fell too far behind is
+// dropped) and resumes after the last event it had, with Last-Event-ID.
 type channelClient struct {
-	tally   *tally
-	res     *http.Response
-	done    chan struct{}
-	err     error
-	updates chan<- struct{} // poked after every event, without blocking
+	tally      *tally
+	hc         *http.Client
+	url, token string
+	ctx        context.Context
+	cancel     context.CancelFunc
+	res        *http.Response
+	done       chan struct{}
+	updates    chan<- struct{} // poked after every event, without blocking
+	reconnects *atomic.Int64   // shared: streams the server ended and the client opened again
 }
 
 // openChannelClient opens GET .../channel as the participant holding token. It returns once
 // the server answered 200, i.e. once the subscription exists.
-func openChannelClient(ctx context.Context, hc *http.Client, base, webinar, token string, t *tally, updates chan<- struct{}) (*channelClient, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/webinars/"+webinar+"/channel", nil)
+func openChannelClient(ctx context.Context, hc *http.Client, base, webinar, token string, t *tally, updates chan<- struct{}, reconnects *atomic.Int64) (*channelClient, error) {
+	c := &channelClient{tally: t, hc: hc, url: base + "/api/webinars/" + webinar + "/channel", token: token,
+		done: make(chan struct{}), updates: updates, reconnects: reconnects}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	var err error
+	if c.res, err = c.open(0); err != nil {
+		c.cancel()
+		return nil, err
+	}
+	go c.run()
+	return c, nil
+}
+
+func (c *channelClient) open(after uint64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.url, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := hc.Do(req)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if after > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatUint(after, 10))
+	}
+	res, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -175,30 +197,41 @@ func openChannelClient(ctx context.Context, hc *http.Client, base, webinar, toke
 		res.Body.Close()
 		return nil, fmt.Errorf("channel: %s %s", res.Status, bytes.TrimSpace(b))
 	}
-	c := &channelClient{tally: t, res: res, done: make(chan struct{}), updates: updates}
-	go c.run()
-	return c, nil
+	return res, nil
 }
 
+// run reads the stream, and opens it again after the last event seen whenever the server
+// ends it, until close.
 func (c *channelClient) run() {
 	defer close(c.done)
-	c.err = readEvents(bufio.NewReaderSize(c.res.Body, 8<<10), c.tally, func() {
+	poke := func() {
 		select {
 		case c.updates <- struct{}{}:
 		default:
 		}
-	})
+	}
+	for res := c.res; ; {
+		_ = readEvents(bufio.NewReaderSize(res.Body, 8<<10), c.tally, poke)
+		res.Body.Close()
+		for res = nil; res == nil; {
+			if c.ctx.Err() != nil {
+				return
+			}
+			sleep(c.ctx, 100*time.Millisecond) // as EventSource waits its retry delay
+			res, _ = c.open(c.tally.lastID)
+		}
+		c.reconnects.Add(1)
+	}
 }
 
 // close ends the stream and waits for the reader; the tally is the caller's from then on.
 func (c *channelClient) close() {
-	c.res.Body.Close()
+	c.cancel()
 	<-c.done
 }
 
 // stalledClient opens the channel and then reads nothing: the kernel's buffers fill, then
 // the server's queue for it, and the server must drop it without holding up anyone else.
-// Its receive buffer is kept small so that happens within a short run.
 type stalledClient struct {
 	conn net.Conn
 	res  *http.Response
@@ -213,9 +246,6 @@ func openStalledClient(ctx context.Context, dial func(ctx context.Context, netwo
 	conn, err := dial(ctx, "tcp", req.URL.Host)
 	if err != nil {
 		return nil, err
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetReadBuffer(4 << 10)
 	}
 	if err := req.Write(conn); err != nil {
 		conn.Close()
