@@ -88,11 +88,11 @@ type RoomReport struct {
 	ClientsComplete int // clients that got every message once, in order
 	// Reconnects counts streams the server ended (a client too far behind is dropped) that
 	// the client opened again, resuming with Last-Event-ID; 0 when everyone kept up.
-	Reconnects int
-	LatencyP50      time.Duration
-	LatencyP99      time.Duration
-	LatencyMax      time.Duration
-	DeliveredIn     time.Duration // from the first POST to the last delivery
+	Reconnects  int
+	LatencyP50  time.Duration
+	LatencyP99  time.Duration
+	LatencyMax  time.Duration
+	DeliveredIn time.Duration // from the first POST to the last delivery
 
 	Stalled        bool // a client that never reads took part
 	StalledDropped bool // ... and the server ended its stream

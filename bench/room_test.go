@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
