@@ -263,7 +263,7 @@ func Room(ctx context.Context, cfg RoomConfig) (RoomReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		if stalled, err = openStalledClient(ctx, sn.dialer(cfg.Clients).DialContext, cfg.URL, cfg.Webinar, tok[0]); err != nil {
+		if stalled, err = openStalledClient(ctx, sn.dialer(cfg.Clients), cfg.URL, cfg.Webinar, tok[0]); err != nil {
 			return rep, err
 		}
 	}

@@ -232,18 +232,24 @@ func (c *channelClient) close() {
 
 // stalledClient opens the channel and then reads nothing: the kernel's buffers fill, then
 // the server's queue for it, and the server must drop it without holding up anyone else.
+// Its receive buffer is small (stalledReceiveBuffer), so that happens within a short run
+// whatever the rate: with the default one, it would hold over a thousand small events.
 type stalledClient struct {
 	conn net.Conn
 	res  *http.Response
 }
 
-func openStalledClient(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error), base, webinar, token string) (*stalledClient, error) {
+const stalledReceiveBuffer = 8 << 10
+
+func openStalledClient(ctx context.Context, from *net.Dialer, base, webinar, token string) (*stalledClient, error) {
+	d := *from
+	d.Control = smallReceiveBuffer
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/webinars/"+webinar+"/channel", nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	conn, err := dial(ctx, "tcp", req.URL.Host)
+	conn, err := d.DialContext(ctx, "tcp", req.URL.Host)
 	if err != nil {
 		return nil, err
 	}
