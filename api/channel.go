@@ -55,30 +55,29 @@ func (s *Server) channel(c echo.Context) error {
 // sseWriteTimeout; room drops it once its queue is full.
 func (s *Server) pumpChannel(ctx context.Context, st *sseStream, sub *room.Subscription) {
 	for _, ev := range sub.Backlog {
-		if st.send(ev.SSE()) != nil {
+		if st.add(ev.SSE()) != nil {
 			return
 		}
+	}
+	if st.flush() != nil {
+		return
 	}
 	keepAlive := time.NewTicker(sseKeepAlive)
 	defer keepAlive.Stop()
 	for {
 		select {
 		case ev := <-sub.C:
-			if st.send(ev.SSE()) != nil {
+			if sendQueued(st, ev, sub.C) != nil {
 				return
 			}
 		case <-sub.Done:
 			// Flush what was queued before the close (the "removed" or "ended" event).
-			for {
-				select {
-				case ev := <-sub.C:
-					if st.send(ev.SSE()) != nil {
-						return
-					}
-				default:
-					return
-				}
+			select {
+			case ev := <-sub.C:
+				_ = sendQueued(st, ev, sub.C)
+			default:
 			}
+			return
 		case <-keepAlive.C:
 			if st.send(sseKeepAliveFrame) != nil {
 				return
@@ -88,6 +87,21 @@ func (s *Server) pumpChannel(ctx context.Context, st *sseStream, sub *room.Subsc
 		case <-s.stopping:
 			st.shutdown()
 			return
+		}
+	}
+}
+
+// sendQueued writes ev and every event already queued behind it, then flushes once: a client
+// that fell behind (a burst, a busy machine) catches up with one write instead of one each.
+func sendQueued(st *sseStream, ev room.Event, queue <-chan room.Event) error {
+	for {
+		if err := st.add(ev.SSE()); err != nil {
+			return err
+		}
+		select {
+		case ev = <-queue:
+		default:
+			return st.flush()
 		}
 	}
 }

@@ -15,6 +15,7 @@ type serverStats struct {
 	cpu       float64 // process_cpu_seconds_total
 	rss       float64 // process_resident_memory_bytes
 	heap      float64 // go_memstats_heap_inuse_bytes
+	routines  float64 // go_goroutines
 	forwarded float64 // lectern_broadcast_forwarded_packets_total
 	dropped   float64 // lectern_broadcast_dropped_packets_total
 	pliSent   float64 // lectern_broadcast_pli_sent_total
@@ -40,6 +41,7 @@ func scrape(ctx context.Context, client *http.Client, url string) (serverStats, 
 		"process_cpu_seconds_total":                 &st.cpu,
 		"process_resident_memory_bytes":             &st.rss,
 		"go_memstats_heap_inuse_bytes":              &st.heap,
+		"go_goroutines":                             &st.routines,
 		"lectern_broadcast_forwarded_packets_total": &st.forwarded,
 		"lectern_broadcast_dropped_packets_total":   &st.dropped,
 		"lectern_broadcast_pli_sent_total":          &st.pliSent,

@@ -57,16 +57,25 @@ func (a Audience) includes(p Participant) bool {
 	}
 }
 
-// Event is one message on the channel, marshalled once for all its audience.
+// Event is one message on the channel, marshalled and framed once for all its audience.
 type Event struct {
-	ID   uint64
-	Type string
-	Data []byte // JSON
-	aud  Audience
+	ID    uint64
+	Type  string
+	Data  []byte // JSON
+	aud   Audience
+	frame []byte // the SSE frame, built once at publish time
 }
 
-// SSE is the event as a text/event-stream frame.
+// SSE is the event as a text/event-stream frame. The bytes are shared by every subscriber:
+// callers must not modify them.
 func (e Event) SSE() []byte {
+	if e.frame != nil {
+		return e.frame
+	}
+	return e.sse()
+}
+
+func (e Event) sse() []byte {
 	b := make([]byte, 0, len(e.Data)+len(e.Type)+40)
 	b = append(b, "id: "...)
 	b = strconv.AppendUint(b, e.ID, 10)
@@ -144,6 +153,7 @@ func (m *Manager) publishLocked(webinar string, a Audience, typ string, data []b
 	ch := m.channelLocked(webinar)
 	ch.last++
 	ev := Event{ID: ch.last, Type: typ, Data: data, aud: a}
+	ev.frame = ev.sse() // one frame for every subscriber, not one each
 	if len(ch.ring) == m.ring {
 		copy(ch.ring, ch.ring[1:])
 		ch.ring = ch.ring[:len(ch.ring)-1]

@@ -17,6 +17,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	return subcommand(ctx, "bench", map[string]command{
 		"fanout":   benchFanout,
 		"captions": benchCaptions,
+		"room":     benchRoom,
 	}, args, stdout)
 }
 

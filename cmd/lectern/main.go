@@ -29,6 +29,7 @@ Usage:
   lectern transcribe FILE [--format srt] [--out PATH] [--translate es,ca]   subtitles for a recording
   lectern bench fanout --url URL --viewers N --duration D         load-test a server
   lectern bench captions --url URL                                 caption latency and accuracy
+  lectern bench room [--clients 1000 --rate 100 --duration 20s]    load-test the live channel
 
 Every flag can also be set as LECTERN_<FLAG> (e.g. LECTERN_ADDR, LECTERN_DATA).
 Run "lectern COMMAND -h" for a command's flags.

@@ -87,6 +87,7 @@ func newHTTPServer(cfg Config, h http.Handler) *http.Server {
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ConnState:         fresh.track,
+		ConnContext:       api.ConnContext, // streams bound their send buffer
 	}
 	srv.RegisterOnShutdown(fresh.closeAll)
 	return srv
