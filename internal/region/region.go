@@ -1,0 +1,97 @@
+// Package region decides which processing regions may receive a webinar's audio and text.
+// A region is a label an operator gives each back end ("local", "eu", "us", ...); the account
+// policy and each webinar may narrow the set, and a back end outside it is never called.
+package region
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Set is a set of allowed regions, or "any region". The zero Set allows any region.
+type Set struct {
+	limited bool
+	labels  []string // sorted, unique; meaningful only when limited
+}
+
+// Of is the set of the given labels; no labels means any region (the policy's and the
+// webinar's "empty = any").
+func Of(labels []string) Set {
+	if len(labels) == 0 {
+		return Set{}
+	}
+	l := slices.Clone(labels)
+	slices.Sort(l)
+	return Set{limited: true, labels: slices.Compact(l)}
+}
+
+// Intersect is what both sets allow. Two limited sets that share nothing allow nothing.
+func (s Set) Intersect(o Set) Set {
+	switch {
+	case !s.limited:
+		return o
+	case !o.limited:
+		return s
+	}
+	out := []string{}
+	for _, l := range s.labels {
+		if slices.Contains(o.labels, l) {
+			out = append(out, l)
+		}
+	}
+	return Set{limited: true, labels: out}
+}
+
+// Allows reports whether a back end labelled region may be called.
+func (s Set) Allows(region string) bool {
+	return !s.limited || slices.Contains(s.labels, region)
+}
+
+// Labels lists the allowed regions; nil means any.
+func (s Set) Labels() []string {
+	if !s.limited {
+		return nil
+	}
+	return slices.Clone(s.labels)
+}
+
+// String is "any" or the labels, for messages and logs.
+func (s Set) String() string {
+	switch {
+	case !s.limited:
+		return "any"
+	case len(s.labels) == 0:
+		return "none"
+	}
+	return strings.Join(s.labels, ", ")
+}
+
+// MaxLabels bounds a list a client sends.
+const MaxLabels = 16
+
+// Validate checks labels a client sent: at most MaxLabels, each 1-32 characters of a-z, 0-9
+// and '-', so they can be compared with back ends' flags and shown without escaping.
+func Validate(labels []string) error {
+	if len(labels) > MaxLabels {
+		return fmt.Errorf("at most %d regions", MaxLabels)
+	}
+	for _, l := range labels {
+		if !validLabel(l) {
+			return fmt.Errorf("region %q: use 1-32 characters a-z, 0-9 or '-'", l)
+		}
+	}
+	return nil
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 32 {
+		return false
+	}
+	for _, c := range l {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
