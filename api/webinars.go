@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"lectern/auth"
+	"lectern/internal/region"
 	"lectern/models"
 )
 
@@ -106,6 +107,10 @@ type webinarRequest struct {
 	// Interaction settings (issue 9), PATCH only.
 	Chat *models.ChatSetting `json:"chat"`
 	QA   *bool               `json:"qa"`
+
+	// Processing regions the webinar's audio and text may go to (PATCH only; [] = any the
+	// account policy allows).
+	Regions *[]string `json:"regions"`
 }
 
 // check validates the fields present; everything is checked before anything is written.
@@ -126,6 +131,11 @@ func (in webinarRequest) check() error {
 	}
 	if in.Chat != nil && !in.Chat.Valid() {
 		return echo.NewHTTPError(http.StatusBadRequest, `chat must be "everyone", "hosts" or "off"`)
+	}
+	if in.Regions != nil {
+		if err := region.Validate(*in.Regions); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
 	}
 	return nil
 }
@@ -308,11 +318,18 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		}
 		s.Live.Update(w)
 	}
+	if in.Regions != nil {
+		if err := s.Store.SetWebinarRegions(ctx, w.ID, *in.Regions); err != nil {
+			return err
+		}
+		w.Regions = *in.Regions
+		s.Live.Update(w)
+	}
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
 		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil,
 		"waiting_room": in.WaitingRoom != nil, "locked": in.Locked != nil,
-		"chat": in.Chat != nil, "qa": in.QA != nil} {
+		"chat": in.Chat != nil, "qa": in.QA != nil, "regions": in.Regions != nil} {
 		if set {
 			fields = append(fields, name)
 		}

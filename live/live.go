@@ -8,9 +8,11 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"lectern/broadcast"
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/models"
 	"lectern/transcribe"
 	"lectern/translate"
@@ -26,6 +28,8 @@ type Config struct {
 	Stage      *translate.Stage
 	Metrics    *captions.Metrics
 	Logger     *slog.Logger
+	// PolicyRegions is the account policy's allowed processing regions; nil: any.
+	PolicyRegions func() region.Set
 }
 
 // Manager holds the live state of every webinar that has had a presenter or a caption reader
@@ -76,6 +80,47 @@ func (m *Manager) Update(w models.Webinar) {
 	m.mu.Unlock()
 	if r != nil {
 		r.webinar.Store(&w)
+		r.applyRegions()
+	}
+}
+
+// Regions is where a webinar's audio and text may go: the account policy ∩ the webinar's
+// own setting. A webinar without a live room is read from the store (exports); one that
+// cannot be read allows nothing, so a storage error never sends text where it must not go.
+func (m *Manager) Regions(webinarID string) region.Set {
+	m.mu.Lock()
+	r := m.rooms[webinarID]
+	m.mu.Unlock()
+	if r != nil {
+		return r.regions()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w, err := m.cfg.Store.Webinar(ctx, webinarID)
+	if err != nil {
+		m.log.Warn("webinar regions unknown: nothing allowed", "webinar", webinarID, "err", err)
+		return region.None()
+	}
+	return m.policyRegions().Intersect(region.Of(w.Regions))
+}
+
+func (m *Manager) policyRegions() region.Set {
+	if m.cfg.PolicyRegions == nil {
+		return region.Set{}
+	}
+	return m.cfg.PolicyRegions()
+}
+
+// RegionsChanged re-applies the regions to every live room (the policy changed).
+func (m *Manager) RegionsChanged() {
+	m.mu.Lock()
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.applyRegions()
 	}
 }
 

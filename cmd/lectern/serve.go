@@ -21,6 +21,7 @@ import (
 	"lectern/auth"
 	"lectern/broadcast"
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
@@ -214,6 +215,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		stage, err := translate.NewStage(translate.StageConfig{
 			Translators: translators, Store: store, Registerer: reg, Logger: log,
 			Publish: func(webinar string, c captions.Caption) { a.live.PublishTranslation(webinar, c) },
+			Regions: func(webinar string) region.Set { return a.live.Regions(webinar) },
 		})
 		if err != nil {
 			a.Close()

@@ -26,6 +26,9 @@ func Of(labels []string) Set {
 	return Set{limited: true, labels: slices.Compact(l)}
 }
 
+// None allows no region at all.
+func None() Set { return Set{limited: true, labels: []string{}} }
+
 // Intersect is what both sets allow. Two limited sets that share nothing allow nothing.
 func (s Set) Intersect(o Set) Set {
 	switch {
