@@ -37,6 +37,7 @@ type webinarView struct {
 	WHEPURL     string            `json:"whep_url"`
 	WHIPURL     string            `json:"whip_url,omitempty"`
 	StudioURL   string            `json:"studio_url,omitempty"`
+	Regions     []string          `json:"regions,omitempty"` // hosts: processing regions allowed (none listed: any)
 
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
@@ -72,7 +73,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 	}
 	v.Chat, v.QA = room.Chat, room.QA
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
-		v.StreamKey = a.w.StreamKey
+		v.StreamKey, v.Regions = a.w.StreamKey, a.w.Regions
 		v.WHIPURL = base + "/whip/" + a.w.ID
 		v.StudioURL = base + "/studio/" + a.w.ID + "?key=" + url.QueryEscape(a.w.StreamKey)
 		if a.set.Visibility == models.VisibilityLink {
