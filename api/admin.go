@@ -117,36 +117,3 @@ func (s *Server) adminDisableUser(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, u)
 }
-
-type policy struct {
-	Require2FA bool `json:"require_2fa"`
-}
-
-func (s *Server) getPolicy(c echo.Context) error {
-	if _, err := requireAdmin(c); err != nil {
-		return err
-	}
-	req, err := s.require2FA(c)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, policy{Require2FA: req})
-}
-
-// putPolicy is PUT /api/admin/policy {require_2fa}.
-func (s *Server) putPolicy(c echo.Context) error {
-	cl, err := requireAdmin(c)
-	if err != nil {
-		return err
-	}
-	var in policy
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	if err := s.Store.SetSiteSetting(ctx, settingRequire2FA, strconv.FormatBool(in.Require2FA)); err != nil {
-		return err
-	}
-	auth.Record(ctx, s.Store, "policy.changed", cl.user.ID, settingRequire2FA, clientIP(c), map[string]any{"require_2fa": in.Require2FA})
-	return c.JSON(http.StatusOK, in)
-}

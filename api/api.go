@@ -57,6 +57,10 @@ type Deps struct {
 	// RoomEvents is the live channel chat, Q&A and hands publish to (issue 9); nil: no live
 	// push, the REST API still works.
 	RoomEvents roomEvents
+
+	// AfterFunc runs the duration limit's timers (issue 11); nil: time.AfterFunc. Tests pass
+	// a fake that fires as they move Clock.
+	AfterFunc AfterFunc
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -72,6 +76,7 @@ type Server struct {
 
 	chatLimit *auth.Limiter // chat messages and questions, per participant
 	hands     *hands
+	limits    *durationLimits // webinars counting towards the policy's duration limit
 }
 
 // New builds the HTTP handler tree.
@@ -94,6 +99,7 @@ func New(d Deps) *Server {
 	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
 	s.chatLimit = auth.NewLimiter(auth.LimitPolicy{Window: chatWindow, MaxFailures: chatBurst, MaxKeys: chatKeys}, d.Clock)
 	s.hands = newHands()
+	s.limits = newDurationLimits()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()

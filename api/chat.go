@@ -135,6 +135,9 @@ func (s *Server) postChat(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
+	if err := s.policyAllows(c.Request().Context(), "chat"); err != nil {
+		return err
+	}
 	set, err := s.Store.RoomSettings(c.Request().Context(), id)
 	if err != nil {
 		return err

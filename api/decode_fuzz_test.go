@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"lectern/models"
 )
 
 // FuzzDecodeJSON feeds arbitrary bodies to every JSON request type of the API: decoding never
@@ -26,7 +28,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		func() any { return &loginRequest{} }, func() any { return &codeRequest{} }, func() any { return &webinarRequest{} },
 		func() any { return &memberRequest{} }, func() any { return &registerRequest{} }, func() any { return &joinRequest{} },
 		func() any { return &tokenRequest{} }, func() any { return &disable2FARequest{} }, func() any { return &disableRequest{} },
-		func() any { return &policy{} },
+		func() any { return &models.Policy{} },
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, mk := range targets {

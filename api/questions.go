@@ -68,6 +68,9 @@ func checkText(text string) error {
 
 // qaOn refuses when the webinar's Q&A is off.
 func (s *Server) qaOn(c echo.Context, id string) error {
+	if err := s.policyAllows(c.Request().Context(), "qa"); err != nil {
+		return err
+	}
 	set, err := s.Store.RoomSettings(c.Request().Context(), id)
 	if err != nil {
 		return err

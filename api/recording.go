@@ -30,13 +30,6 @@ func (s *Server) recordingRoutes() {
 	e.GET("/api/webinars/:id/recordings/:file", s.recordingFile)
 }
 
-// recordingAllowed says whether w may be recorded, and why not. No webinar
-// setting or account policy about recording exists yet: this is the one place
-// the policy work fills in; until then every webinar may be recorded.
-func recordingAllowed(w models.Webinar) (ok bool, reason string) {
-	return true, ""
-}
-
 // setRecording is POST /api/webinars/:id/recording {"on": bool}: hosts and co-hosts start or
 // stop the webinar's recording. Asking for the current state changes nothing and is a 200.
 func (s *Server) setRecording(c echo.Context) error {
@@ -64,11 +57,13 @@ func (s *Server) setRecording(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"recording": false, "id": id})
 	}
-	if ok, reason := recordingAllowed(a.w); !ok {
+	if ok, reason, err := s.recordingAllowed(ctx); err != nil {
+		return err
+	} else if !ok {
 		return echo.NewHTTPError(http.StatusForbidden, reason)
 	}
 	if s.Recorder == nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "recording is not configured on this server")
+		return echo.NewHTTPError(http.StatusServiceUnavailable, noRecorder)
 	}
 	id, started, err := s.Recorder.Start(a.w.ID)
 	if err != nil {
@@ -79,6 +74,7 @@ func (s *Server) setRecording(c echo.Context) error {
 			_, _, _ = s.Recorder.Stop(a.w.ID)
 			return err
 		}
+		s.publishRecording(a.w.ID, true)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"recording": true, "id": id})
 }
@@ -92,6 +88,7 @@ func (s *Server) stopRecording(ctx context.Context, webinar string) error {
 	if !ok {
 		return nil
 	}
+	s.publishRecording(webinar, false)
 	if ferr := s.Store.FinishRecording(ctx, st.ID, st.Duration, st.Bytes); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
@@ -99,15 +96,24 @@ func (s *Server) stopRecording(ctx context.Context, webinar string) error {
 }
 
 // StopRecordings finalizes every running recording (server shutdown).
-func (s *Server) StopRecordings(ctx context.Context) {
+func (s *Server) StopRecordings(ctx context.Context) { s.stopAllRecordings(ctx, "server shutdown") }
+
+// stopAllRecordings finalizes every running recording; why is for the log.
+func (s *Server) stopAllRecordings(ctx context.Context, why string) {
 	if s.Recorder == nil {
 		return
 	}
 	for _, w := range s.Recorder.Webinars() {
 		if err := s.stopRecording(ctx, w); err != nil {
-			s.Logger.Error("stopping recording at shutdown", "webinar", w, "err", err)
+			s.Logger.Error("stopping a recording", "webinar", w, "why", why, "err", err)
 		}
 	}
+}
+
+// publishRecording tells everyone in the room that a recording started or stopped (the
+// pages' red indicator).
+func (s *Server) publishRecording(webinar string, on bool) {
+	s.publish(webinar, RoomAudience{Everyone: true}, "recording", map[string]bool{"on": on})
 }
 
 // recording reports whether the webinar is being recorded (for GET /api/webinars/:id).

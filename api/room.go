@@ -276,10 +276,20 @@ func (s *Server) endWebinar(c echo.Context) error {
 	if p.Role != models.RoleHost {
 		return echo.NewHTTPError(http.StatusForbidden, "only the host ends the webinar")
 	}
-	s.Broadcast.EndRoom(p.Webinar)
-	s.disconnect(p.Webinar, "", true)
-	s.Room.End(p.Webinar)
+	s.endForAll(p.Webinar)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// endForAll ends the webinar for everyone (the host, or the duration limit): its recording
+// stops, presenters and viewers are disconnected, and the channel says "ended".
+func (s *Server) endForAll(webinar string) {
+	s.stopCount(webinar)
+	if err := s.stopRecording(context.Background(), webinar); err != nil {
+		s.Logger.Error("stopping the recording of an ended webinar", "webinar", webinar, "err", err)
+	}
+	s.Broadcast.EndRoom(webinar)
+	s.disconnect(webinar, "", true)
+	s.Room.End(webinar)
 }
 
 // callerPID is the participant id in the caller's join token for this webinar, "" if none.

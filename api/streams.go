@@ -88,7 +88,10 @@ func (s *Server) openStream(c echo.Context) (release func(), err error) {
 // BeginShutdown tells every long-lived stream to end: each caption stream sends its client a
 // shutdown event (reconnect after a pause) and returns, so http.Server.Shutdown, which waits
 // for running handlers, only has short requests left to drain. Safe to call more than once.
-func (s *Server) BeginShutdown() { s.stopOnce.Do(func() { close(s.stopping) }) }
+func (s *Server) BeginShutdown() {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	s.closeLimits()
+}
 
 // shutdownEvent is the last frame a caption client gets when the server stops. It carries
 // no id, so the browser's Last-Event-ID stays at the last caption and the reconnect resumes

@@ -42,6 +42,10 @@ type webinarView struct {
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
 	QA   bool               `json:"qa"`
+
+	// For hosts and co-hosts: may a recording start now, and why not (issue 11).
+	RecordingAllowed *bool   `json:"recording_allowed,omitempty"`
+	RecordingBlocked *string `json:"recording_blocked,omitempty"`
 }
 
 // baseURL is where links point: the configured public URL, else the request's own origin.
@@ -67,7 +71,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		t := a.set.StartsAt
 		v.StartsAt = &t
 	}
-	room, err := s.Store.RoomSettings(c.Request().Context(), a.w.ID)
+	room, err := s.roomSettings(c.Request().Context(), a.w.ID)
 	if err != nil {
 		return webinarView{}, err
 	}
@@ -76,6 +80,9 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		v.StreamKey, v.Regions = a.w.StreamKey, a.w.Regions
 		v.WHIPURL = base + "/whip/" + a.w.ID
 		v.StudioURL = base + "/studio/" + a.w.ID + "?key=" + url.QueryEscape(a.w.StreamKey)
+		if err := s.policyView(c.Request().Context(), &v); err != nil {
+			return webinarView{}, err
+		}
 		if a.set.Visibility == models.VisibilityLink {
 			tok, err := s.auth.joins.Issue(auth.JoinClaims{Webinar: a.w.ID, Role: models.RoleAttendee,
 				Expires: s.now().Add(linkTokenTTL).Unix(), Epoch: a.set.LinkEpoch})
@@ -175,6 +182,9 @@ func (s *Server) createWebinar(c echo.Context) error {
 	if in.StartsAt != nil {
 		set.StartsAt = *in.StartsAt
 	}
+	if err := s.checkPolicy(c.Request().Context(), set, in, true); err != nil {
+		return err
+	}
 	if in.Passcode != nil && *in.Passcode != "" {
 		if set.PasscodeHash, err = s.hashPasscode(*in.Passcode); err != nil {
 			return signInError(c, err)
@@ -192,6 +202,10 @@ func (s *Server) createWebinar(c echo.Context) error {
 	set.WebinarID = w.ID
 	if err := s.Store.SaveWebinarSettings(ctx, set); err != nil {
 		s.Store.DeleteWebinar(ctx, w.ID) // a refused request leaves nothing behind
+		return err
+	}
+	if err := s.applyNewWebinarPolicy(ctx, w.ID); err != nil {
+		s.Store.DeleteWebinar(ctx, w.ID)
 		return err
 	}
 	auth.Record(ctx, s.Store, auth.EventSettingsChanged, cl.user.ID, w.ID, clientIP(c), map[string]any{"created": true, "visibility": set.Visibility})
@@ -279,6 +293,9 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if err := s.checkPolicy(ctx, a.set, in, false); err != nil {
+		return err
+	}
 	set := a.set
 	if in.Visibility != nil {
 		set.Visibility = *in.Visibility
@@ -354,6 +371,7 @@ func (s *Server) deleteWebinar(c echo.Context) error {
 	if err := s.stopRecording(ctx, a.w.ID); err != nil {
 		s.Logger.Error("stopping the recording of a deleted webinar", "webinar", a.w.ID, "err", err)
 	}
+	s.stopCount(a.w.ID)
 	s.Broadcast.EndRoom(a.w.ID)
 	s.Live.Remove(a.w.ID)
 	if err := s.Store.DeleteWebinar(ctx, a.w.ID); err != nil {

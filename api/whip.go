@@ -58,6 +58,9 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", kind, w.ID, err)
 		}
+		if kind == "whip" {
+			s.wentLive(ctx, w.ID)
+		}
 		if pid := s.callerPID(c, w.ID); kind == "whep" && pid != "" {
 			s.conns.addSession(w.ID, pid, sess.ID) // for removal; ending the webinar ends every session anyway
 		}

@@ -69,8 +69,9 @@ func wireAuth(ctx context.Context, cfg Config, store *models.Store, deps *api.De
 // startHousekeeping sweeps expired and revoked sign-in sessions hourly and, at start, then
 // daily: disables accounts unused staleAfter (when > 0) and deletes audit events older than
 // auditRetention (when > 0), so the log cannot grow without bound. stop ends it and waits,
-// so the store is never closed under it.
-func startHousekeeping(store *models.Store, staleAfter, auditRetention time.Duration, log *slog.Logger) (stop func()) {
+// so the store is never closed under it. Daily too, it deletes the content of webinars older
+// than the policy's retention_days (see pruneContent); recordings may be nil.
+func startHousekeeping(store *models.Store, staleAfter, auditRetention time.Duration, recordings recordingFiles, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -91,6 +92,9 @@ func startHousekeeping(store *models.Store, staleAfter, auditRetention time.Dura
 			}
 			if auditRetention > 0 && hour%24 == 0 {
 				pruneAudit(ctx, store, auditRetention, log)
+			}
+			if hour%24 == 0 {
+				pruneContent(ctx, store, recordings, time.Now(), log)
 			}
 			select {
 			case <-ctx.Done():

@@ -26,7 +26,7 @@ func TestHousekeepingPrunesAuditLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stop := startHousekeeping(store, 0, days(365), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stop := startHousekeeping(store, 0, days(365), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	deadline := time.Now().Add(20 * time.Second)
 	var left []models.AuditEvent
 	for time.Now().Before(deadline) {

@@ -229,8 +229,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), log)
+	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), deps.Recorder, log)
 	a.api = api.New(deps)
+	if err := a.api.ResumeDurationLimits(ctx); err != nil {
+		log.Error("resuming duration limits", "err", err)
+	}
 	return a, nil
 }
 
