@@ -33,7 +33,7 @@ func (c *countingTranslator) Translate(ctx context.Context, texts []string, from
 	return c.Translator.Translate(ctx, texts, from, to)
 }
 
-// A host narrows a webinar's processing regions: a translator outside them is never called,
+// A host (or the account policy) narrows a webinar's processing regions: a translator outside them is never called,
 // for the caption-language picker and for on-demand exports; widening them again uses it.
 func TestWebinarRegionsKeepTextFromOtherRegions(t *testing.T) {
 	ap, err := apertium.New(apertium.Config{Logger: quietLogger()})
@@ -65,7 +65,7 @@ func TestWebinarRegionsKeepTextFromOtherRegions(t *testing.T) {
 	}
 	path := "/api/webinars/" + w.ID
 
-	for _, bad := range []string{`{"regions":["EU"]}`, `{"regions":["eu west"]}`, `{"regions":"eu"}`} {
+	for _, bad := range []string{`{"regions":["-eu"]}`, `{"regions":["eu west"]}`, `{"regions":"eu"}`} {
 		if r := s.call(t, hc, "PATCH", path, "application/json", bad); r.status != 400 {
 			t.Errorf("PATCH %s: %d %s, want 400", bad, r.status, r.body)
 		}
@@ -85,6 +85,20 @@ func TestWebinarRegionsKeepTextFromOtherRegions(t *testing.T) {
 
 	if r := s.call(t, hc, "PATCH", path, "application/json", `{"regions":[]}`); r.status != 200 {
 		t.Fatalf("PATCH regions []: %d %s", r.status, r.body)
+	}
+	// The account policy narrows every webinar, whatever the webinar allows.
+	admin := creds{session: s.session(t, s.user(t, "admin@example.com", true))}
+	if r := s.call(t, admin, "PUT", "/api/admin/policy", "application/json", `{"allowed_regions":["local"]}`); r.status != 200 {
+		t.Fatalf("PUT policy: %d %s", r.status, r.body)
+	}
+	if r := s.call(t, creds{}, "GET", path+"/transcript.srt?lang=es", "", ""); r.status == 200 {
+		t.Errorf("Spanish export outside the policy's regions: 200 %q", r.body)
+	}
+	if n := us.calls.Load(); n != 0 {
+		t.Fatalf("the translator in region us was called %d times under a local-only policy", n)
+	}
+	if r := s.call(t, admin, "PUT", "/api/admin/policy", "application/json", `{"allowed_regions":[]}`); r.status != 200 {
+		t.Fatalf("PUT policy: %d %s", r.status, r.body)
 	}
 	r := s.call(t, creds{}, "GET", path+"/transcript.srt?lang=es", "", "")
 	if r.status != 200 || !strings.Contains(strings.ToLower(r.body), "casa") {

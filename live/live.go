@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lectern/broadcast"
@@ -28,8 +29,6 @@ type Config struct {
 	Stage      *translate.Stage
 	Metrics    *captions.Metrics
 	Logger     *slog.Logger
-	// PolicyRegions is the account policy's allowed processing regions; nil: any.
-	PolicyRegions func() region.Set
 }
 
 // Manager holds the live state of every webinar that has had a presenter or a caption reader
@@ -41,6 +40,8 @@ type Manager struct {
 	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+
+	policy atomic.Pointer[region.Set] // the account policy's allowed regions; nil: any
 }
 
 // New builds a Manager. It starts no goroutine of its own; rooms start theirs.
@@ -105,14 +106,16 @@ func (m *Manager) Regions(webinarID string) region.Set {
 }
 
 func (m *Manager) policyRegions() region.Set {
-	if m.cfg.PolicyRegions == nil {
-		return region.Set{}
+	if p := m.policy.Load(); p != nil {
+		return *p
 	}
-	return m.cfg.PolicyRegions()
+	return region.Set{}
 }
 
-// RegionsChanged re-applies the regions to every live room (the policy changed).
-func (m *Manager) RegionsChanged() {
+// SetPolicyRegions gives the account policy's allowed regions (at start and whenever an
+// admin changes them) and re-applies them to every live room.
+func (m *Manager) SetPolicyRegions(allowed region.Set) {
+	m.policy.Store(&allowed)
 	m.mu.Lock()
 	rooms := make([]*Room, 0, len(m.rooms))
 	for _, r := range m.rooms {

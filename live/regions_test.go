@@ -52,10 +52,8 @@ func TestEngineOutsideRegionsNeverHearsTheWebinar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var policy atomic.Pointer[region.Set]
-	policy.Store(&region.Set{})
 	m := New(Config{Store: store, Broadcast: bc, Pool: pool, Transcribe: tc, Metrics: captions.NewMetrics(reg),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PolicyRegions: func() region.Set { return *policy.Load() }})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(func() { m.Close(); pool.Close(); bc.Close(); store.Close() })
 	<-pool.Warmed()
 	warmCalls := calls.Load()
@@ -111,8 +109,7 @@ func TestEngineOutsideRegionsNeverHearsTheWebinar(t *testing.T) {
 	}
 
 	// The admin narrows the policy to local: the tap goes again.
-	policy.Store(ptr(region.Of([]string{"local"})))
-	m.RegionsChanged()
+	m.SetPolicyRegions(region.Of([]string{"local"}))
 	if tapped(r) {
 		t.Fatal("narrowing the policy left the audio tapped")
 	}
@@ -124,8 +121,6 @@ func TestEngineOutsideRegionsNeverHearsTheWebinar(t *testing.T) {
 		t.Error("an unknown webinar's regions allow local")
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func tapped(r *Room) bool {
 	r.tapMu.Lock()

@@ -225,6 +225,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	}
 	a.live = live.New(lc)
 	deps.Live = a.live
+	policy, err := store.Policy(ctx)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("account policy: %w", err)
+	}
+	a.live.SetPolicyRegions(region.Of(policy.AllowedRegions))
 	if err := wireAuth(ctx, cfg, store, &deps, log); err != nil {
 		a.Close()
 		return nil, err

@@ -5,6 +5,7 @@ package region
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -73,28 +74,20 @@ func (s Set) String() string {
 // MaxLabels bounds a list a client sends.
 const MaxLabels = 16
 
-// Validate checks labels a client sent: at most MaxLabels, each 1-32 characters of a-z, 0-9
-// and '-', so they can be compared with back ends' flags and shown without escaping.
+// label is what a region may be called: compared with back ends' flags and shown in messages
+// without escaping.
+var label = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Validate checks labels a client sent: at most MaxLabels, each a letter or digit followed by
+// up to 63 letters, digits, '.', '_' or '-'.
 func Validate(labels []string) error {
 	if len(labels) > MaxLabels {
 		return fmt.Errorf("at most %d regions", MaxLabels)
 	}
 	for _, l := range labels {
-		if !validLabel(l) {
-			return fmt.Errorf("region %q: use 1-32 characters a-z, 0-9 or '-'", l)
+		if !label.MatchString(l) {
+			return fmt.Errorf("%q is not a region label (letters, digits, '.', '_', '-'; at most 64)", l)
 		}
 	}
 	return nil
-}
-
-func validLabel(l string) bool {
-	if l == "" || len(l) > 32 {
-		return false
-	}
-	for _, c := range l {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
 }

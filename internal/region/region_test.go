@@ -29,12 +29,12 @@ func TestIntersect(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, ok := range [][]string{nil, {"eu"}, {"local", "eu-west-1"}} {
+	for _, ok := range [][]string{nil, {"eu"}, {"local", "eu-west-1"}, {"EU", "eu_2.b"}} {
 		if err := Validate(ok); err != nil {
 			t.Errorf("Validate(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range [][]string{{""}, {"EU"}, {"eu west"}, {"a\nb"}, {string(make([]byte, 33))},
+	for _, bad := range [][]string{{""}, {"-eu"}, {"eu west"}, {"a\nb"}, {"a," + "b"}, {"e" + string(make([]byte, 64))},
 		make([]string, MaxLabels+1)} {
 		if Validate(bad) == nil {
 			t.Errorf("Validate(%q) accepted", bad)
