@@ -20,6 +20,7 @@ import (
 	"lectern/models"
 	"lectern/record"
 	"lectern/room"
+	"lectern/webhook"
 )
 
 // Deps are the parts the API serves. All are required unless noted.
@@ -61,6 +62,9 @@ type Deps struct {
 	// AfterFunc runs the duration limit's timers (issue 11); nil: time.AfterFunc. Tests pass
 	// a fake that fires as they move Clock.
 	AfterFunc AfterFunc
+
+	// Webhooks delivers events to registered endpoints (issue 11); nil: none are sent.
+	Webhooks *webhook.Dispatcher
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -138,6 +142,7 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.recordingRoutes()
 	s.pageRoutes()
+	s.webhookRoutes()
 }
 
 // accountRoutes are issue 5's: sign-in, account settings, admin, webinars owned by accounts.

@@ -224,6 +224,15 @@ var matrix = []matrixRow{
 	{route: "POST /api/admin/users/:id/disable", path: "/api/admin/users/{victim}/disable", ctype: js, body: `{"reason":"left the school"}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "GET /api/admin/policy", path: "/api/admin/policy", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "PUT /api/admin/policy", path: "/api/admin/policy", ctype: js, body: `{"require_2fa":true}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+
+	// Webhooks (issue 11): admins register account-wide endpoints; only the webinar's host its own.
+	{route: "GET /api/admin/webhooks", path: "/api/admin/webhooks", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	{route: "POST /api/admin/webhooks", path: "/api/admin/webhooks", ctype: js, body: `{"url":"https://hooks.example.org/x","events":["webinar.ended"]}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 201}},
+	{route: "DELETE /api/admin/webhooks/:id", path: "/api/admin/webhooks/nosuch", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 404}},
+	{route: "GET /api/admin/webhooks/:id/deliveries", path: "/api/admin/webhooks/nosuch/deliveries", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 404}},
+	{route: "GET /api/webinars/:id/webhooks", path: "/api/webinars/{w}/webhooks", want: [nPrincipals]int{401, 403, 403, 403, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/webhooks", path: "/api/webinars/{w}/webhooks", ctype: js, body: `{"url":"https://hooks.example.org/x","events":["participant.joined"]}`, want: [nPrincipals]int{401, 403, 403, 403, 201, 403, 201}},
+	{route: "DELETE /api/webinars/:id/webhooks/:hid", path: "/api/webinars/{w}/webhooks/nosuch", want: [nPrincipals]int{401, 403, 403, 403, 404, 403, 404}},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {

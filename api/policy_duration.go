@@ -147,6 +147,7 @@ func (s *Server) limitReached(webinar string, r *limitRun) {
 	}
 	s.Logger.Info("webinar reached its duration limit", "webinar", webinar, "started", r.start)
 	s.endForAll(webinar)
+	s.emitEnded(nil, webinar)
 }
 
 // stopCount forgets the webinar's count (it ended).

@@ -92,6 +92,7 @@ func (s *Server) stopRecording(ctx context.Context, webinar string) error {
 	if ferr := s.Store.FinishRecording(ctx, st.ID, st.Duration, st.Bytes); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
+	s.emitRecording(webinar, st, err)
 	return err
 }
 

@@ -152,6 +152,7 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 		return err
 	}
 	s.announce(p)
+	s.emitJoined(p)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, roomJoinAnswer{Token: tok, ParticipantID: p.ID, State: p.State, Role: p.Role,
 		WatchURL: s.joinAnswer(c, a.w, tok).WatchURL})
@@ -277,6 +278,7 @@ func (s *Server) endWebinar(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusForbidden, "only the host ends the webinar")
 	}
 	s.endForAll(p.Webinar)
+	s.emitEnded(c, p.Webinar)
 	return c.NoContent(http.StatusNoContent)
 }
 

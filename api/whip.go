@@ -61,6 +61,7 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		if kind == "whip" {
 			s.wentLive(ctx, w.ID)
 		}
+		s.emitStarted(c, kind, w)
 		if pid := s.callerPID(c, w.ID); kind == "whep" && pid != "" {
 			s.conns.addSession(w.ID, pid, sess.ID) // for removal; ending the webinar ends every session anyway
 		}

@@ -36,6 +36,8 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
+	WebhookLoopback bool // webhooks may be http://127.0.0.1 / localhost (tests, development)
+
 	Auth AuthConfig // accounts, SSO (authconfig.go)
 
 	// Speech to text
@@ -100,6 +102,7 @@ func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (caption streams exempt)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&c.StreamsPerAddr, "streams-per-addr", c.StreamsPerAddr, "caption streams and live channels one client address may hold open at once (0 = no cap)")
+	fs.BoolVar(&c.WebhookLoopback, "webhook-allow-loopback", c.WebhookLoopback, "accept webhook endpoints at http://127.0.0.1 or http://localhost (testing and development only; otherwise https is required)")
 	bindPipelineFlags(fs, c)
 	bindAuthFlags(fs, &c.Auth)
 }

@@ -28,6 +28,7 @@ import (
 	"lectern/room"
 	"lectern/transcribe"
 	"lectern/translate"
+	"lectern/webhook"
 )
 
 func serve(ctx context.Context, args []string, stdout io.Writer) error {
@@ -148,6 +149,7 @@ type app struct {
 	stage       *translate.Stage
 	translators []translate.Translator // some hold processes (Apertium) to stop
 	live        *live.Manager
+	webhooks    *webhook.Dispatcher
 	// stopHousekeeping ends the session sweeper and stale-account check.
 	stopHousekeeping func()
 	api              *api.Server
@@ -236,6 +238,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), deps.Recorder, log)
+	a.webhooks = webhook.New(webhook.Config{Store: store, Registerer: reg, Logger: log, AllowLoopback: cfg.WebhookLoopback})
+	deps.Webhooks = a.webhooks
 	a.api = api.New(deps)
 	if err := a.api.ResumeDurationLimits(ctx); err != nil {
 		log.Error("resuming duration limits", "err", err)
@@ -264,6 +268,7 @@ func (a *app) Close() {
 	if a.stopHousekeeping != nil {
 		a.stopHousekeeping()
 	}
+	a.webhooks.Close() // before the store: deliveries log their attempts there
 	a.store.Close()
 }
 
