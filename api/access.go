@@ -145,7 +145,9 @@ func (a access) deny(act auth.Action) error {
 	switch a.pstate {
 	case models.StateWaiting:
 		return &accessError{Status: http.StatusForbidden, Message: "waiting for the host to admit you"}
-	case models.StateDenied, models.StateRemoved, models.StateLeft:
+	case models.StateLeft:
+		return &accessError{Status: http.StatusForbidden, Message: "you left this webinar: join again to come back"}
+	case models.StateDenied, models.StateRemoved:
 		return &accessError{Status: http.StatusForbidden, Message: "you were " + string(a.pstate) + " from this webinar"}
 	}
 	if a.cl.user == nil && a.role == "" {

@@ -207,6 +207,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var ae *accessError
 	switch {
+	case errors.As(err, &ae) && wantsHTML(c.Request()): // a browser on a page: the error page says it
+		status, msg = ae.Status, ae.Message
 	case errors.As(err, &ae):
 		if c.Request().Method == http.MethodHead {
 			c.NoContent(ae.Status)

@@ -128,6 +128,7 @@ var matrix = []matrixRow{
 	{route: "GET /static/*", path: "/static/css/lectern.css", want: all(200)},
 	{route: "GET /studio/:id", path: "/studio/{w}", want: all(200)},
 	{route: "GET /watch/:id", path: "/watch/{w}", want: all(200)},
+	{route: "GET /dashboard/:id", path: "/dashboard/{w}", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /login", path: "/login", want: all(200)},
 	{route: "GET /account", path: "/account", want: all(200)},
 	{route: "GET /dashboard", path: "/dashboard", want: all(200)},
@@ -200,6 +201,12 @@ var matrix = []matrixRow{
 	{route: "DELETE /api/webinars/:id/hand", path: "/api/webinars/{w}/hand", want: [nPrincipals]int{401, 204, 204, 204, 204, 403, 204}},
 	{route: "GET /api/webinars/:id/hands", path: "/api/webinars/{w}/hands", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "DELETE /api/webinars/:id/hands/:pid", path: "/api/webinars/{w}/hands/nobody", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	// Promote, demote, leave and reopen (issue 9): hosts move people on and off the stage; anyone
+	// in the room leaves (a token that never joined by name has nobody to leave as).
+	{route: "POST /api/webinars/:id/participants/:pid/promote", path: "/api/webinars/{w}/participants/nosuch/promote", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/participants/:pid/demote", path: "/api/webinars/{w}/participants/nosuch/demote", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
+	{route: "POST /api/webinars/:id/leave", path: "/api/webinars/{w}/leave", want: [nPrincipals]int{401, 401, 204, 204, 204, 403, 204}},
+	{route: "POST /api/webinars/:id/reopen", path: "/api/webinars/{w}/reopen", want: [nPrincipals]int{401, 401, 403, 403, 204, 403, 204}},
 
 	// Sign-in and account: the account's own business.
 	{route: "GET /api/login", path: "/api/login", want: all(200)},

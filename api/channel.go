@@ -25,6 +25,9 @@ func (s *Server) channel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.refuseChannel(c.Request().Context(), p); err != nil {
+		return err
+	}
 	var after uint64
 	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
 		if after, err = strconv.ParseUint(id, 10, 64); err != nil {

@@ -245,7 +245,7 @@ func (s *Server) exportChat(format string) echo.HandlerFunc {
 	}
 }
 
-// roomRoutes are issue 9's chat, Q&A and hands.
+// roomRoutes are issue 9's chat, Q&A, hands, promote and demote, leave and reopen.
 func (s *Server) roomRoutes() {
 	e := s.echo
 	e.POST("/api/webinars/:id/chat", s.postChat)
@@ -264,23 +264,8 @@ func (s *Server) roomRoutes() {
 	e.DELETE("/api/webinars/:id/hand", s.lowerHand)
 	e.GET("/api/webinars/:id/hands", s.listHands)
 	e.DELETE("/api/webinars/:id/hands/:pid", s.lowerHandOf)
-}
-
-// saveRoomSettings applies a PATCH's chat and qa fields, if any.
-func (s *Server) saveRoomSettings(c echo.Context, id string, in webinarRequest) error {
-	if in.Chat == nil && in.QA == nil {
-		return nil
-	}
-	ctx := c.Request().Context()
-	r, err := s.Store.RoomSettings(ctx, id)
-	if err != nil {
-		return err
-	}
-	if in.Chat != nil {
-		r.Chat = *in.Chat
-	}
-	if in.QA != nil {
-		r.QA = *in.QA
-	}
-	return s.Store.SaveRoomSettings(ctx, id, r)
+	e.POST("/api/webinars/:id/participants/:pid/promote", s.promote(models.RolePanelist))
+	e.POST("/api/webinars/:id/participants/:pid/demote", s.promote(models.RoleAttendee))
+	e.POST("/api/webinars/:id/leave", s.leave)
+	e.POST("/api/webinars/:id/reopen", s.reopenWebinar)
 }

@@ -29,6 +29,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		func() any { return &memberRequest{} }, func() any { return &registerRequest{} }, func() any { return &joinRequest{} },
 		func() any { return &tokenRequest{} }, func() any { return &disable2FARequest{} }, func() any { return &disableRequest{} },
 		func() any { return &models.Policy{} },
+		func() any { return &chatRequest{} }, func() any { return &questionRequest{} }, func() any { return &answerRequest{} },
+		func() any { return &handRequest{} },
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, mk := range targets {

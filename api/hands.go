@@ -58,6 +58,13 @@ func (hs *hands) lower(webinar, participant string) bool {
 	return true
 }
 
+// clear lowers every hand of a webinar (it ended).
+func (hs *hands) clear(webinar string) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	delete(hs.q, webinar)
+}
+
 func (hs *hands) queue(webinar string) []hand {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -70,6 +77,11 @@ func (s *Server) publishHand(webinar, participant, name string, raised bool) {
 		map[string]any{"participant": participant, "name": name, "raised": raised})
 }
 
+// handRequest is the optional body of POST .../hand: a guest's display name.
+type handRequest struct {
+	Name string `json:"name"`
+}
+
 // raiseHand is POST /api/webinars/:id/hand [{"name"}]: idempotent, 200 with the queue position.
 func (s *Server) raiseHand(c echo.Context) error {
 	id := c.Param("id")
@@ -78,9 +90,7 @@ func (s *Server) raiseHand(c echo.Context) error {
 		return err
 	}
 	if c.Request().ContentLength != 0 {
-		var in struct {
-			Name string `json:"name"`
-		}
+		var in handRequest
 		if err := bind(c, &in); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ func (s *Server) pageRoutes() {
 	s.echo.GET("/static/*", staticFiles())
 	s.echo.GET("/studio/:id", s.page("studio.html"))
 	s.echo.GET("/watch/:id", s.page("watch.html"))
+	s.echo.GET("/dashboard/:id", s.webinarPage)
 	s.echo.GET("/login", staticPage("login.html"))
 	s.echo.GET("/account", staticPage("account.html"))
 	s.echo.GET("/dashboard", staticPage("dashboard.html"))
@@ -101,6 +102,7 @@ var errorPageTmpl = template.Must(template.New("error").Parse(`<!doctype html>
 <main>
   <h2 id="error-title">{{.Title}}</h2>
   <p id="error-detail">{{.Detail}}</p>
+  {{if .Action}}<p><a id="error-action" class="button" href="{{.ActionURL}}">{{.Action}}</a></p>{{end}}
   <p><a class="button" href="/dashboard">Go to your webinars</a></p>
   <p class="count">Error {{.Status}}</p>
 </main>
@@ -123,24 +125,66 @@ func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
+// errorPageView is what the error page says: what went wrong, and where to go from here.
+type errorPageView struct {
+	Title, Detail     string
+	Action, ActionURL string // a way forward besides the dashboard ("" none)
+	Status            int
+}
+
+// webinarPaths are the page routes whose last segment is a webinar id.
+var webinarPaths = []string{"/watch/", "/studio/", "/dashboard/"}
+
+func webinarPath(path string) bool {
+	for _, prefix := range webinarPaths {
+		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorPageFor words status for a person; msg is the client-safe message the JSON error
+// would have carried.
+func errorPageFor(r *http.Request, status int, msg string) errorPageView {
+	p := errorPageView{Status: status, Title: "Something went wrong",
+		Detail: "The server could not show this page. Try again in a moment; if it keeps happening, tell whoever runs this server."}
+	signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	switch status {
+	case http.StatusNotFound:
+		p.Title, p.Detail = "Page not found", "There is no page at this address. Check the link, or ask whoever sent it for a new one."
+		if webinarPath(r.URL.Path) {
+			p.Title, p.Detail = "No such webinar", "This webinar does not exist or was deleted. Check the link, or ask the host for a new one."
+		}
+	case http.StatusUnauthorized:
+		p.Title, p.Detail = "Sign in to continue", "This page is only for signed-in accounts. Sign in, and you come back here."
+		p.Action, p.ActionURL = "Sign in", signIn
+	case http.StatusForbidden:
+		who := "an administrator of this server"
+		if webinarPath(r.URL.Path) {
+			who = "the webinar's host"
+		}
+		p.Title, p.Detail = "You cannot open this page", "Your account may not see this page ("+msg+"). Ask "+who+" for access, or sign in with another account."
+		p.Action, p.ActionURL = "Sign in with another account", signIn
+	case http.StatusGone:
+		p.Title, p.Detail = "No longer available", "What was here has ended or was removed ("+msg+"). Ask whoever sent you the link for a new one."
+	case http.StatusTooManyRequests:
+		p.Title, p.Detail = "Too many requests", "Wait a minute, then reload this page."
+	case http.StatusServiceUnavailable:
+		p.Title, p.Detail = "The server is busy", "The server cannot answer right now ("+msg+"). Reload this page in a minute."
+	default:
+		if status < 500 {
+			p.Title, p.Detail = http.StatusText(status), msg
+		}
+	}
+	return p
+}
+
 // errorPage writes the HTML error page for status; msg is the client-safe message the JSON
 // error would have carried.
 func errorPage(c echo.Context, status int, msg string) error {
-	page := struct {
-		Title, Detail string
-		Status        int
-	}{Title: "Something went wrong", Detail: "The server could not show this page. Try again in a moment.", Status: status}
-	switch {
-	case status == http.StatusNotFound:
-		page.Title, page.Detail = "Page not found", "There is no page at this address. Check the link, or ask whoever sent it for a new one."
-		if strings.HasPrefix(c.Request().URL.Path, "/watch/") || strings.HasPrefix(c.Request().URL.Path, "/studio/") {
-			page.Title, page.Detail = "No such webinar", "This webinar does not exist or was deleted. Check the link, or ask the host for a new one."
-		}
-	case status < 500:
-		page.Title, page.Detail = http.StatusText(status), msg
-	}
 	var b strings.Builder
-	if err := errorPageTmpl.Execute(&b, page); err != nil {
+	if err := errorPageTmpl.Execute(&b, errorPageFor(c.Request(), status, msg)); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -149,14 +193,7 @@ func errorPage(c echo.Context, status int, msg string) error {
 
 // staticPage serves a page that needs no webinar; its script asks /api/me who is signed in.
 func staticPage(name string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		body, err := fs.ReadFile(web.Static, name)
-		if err != nil {
-			return err
-		}
-		c.Response().Header().Set("Cache-Control", "no-cache")
-		return c.HTMLBlob(http.StatusOK, body)
-	}
+	return func(c echo.Context) error { return servePage(c, name) }
 }
 
 // page serves one of the embedded HTML pages for an existing webinar; the page's script
@@ -166,11 +203,28 @@ func (s *Server) page(name string) echo.HandlerFunc {
 		if _, err := s.Store.Webinar(c.Request().Context(), c.Param("id")); err != nil {
 			return err
 		}
-		body, err := fs.ReadFile(web.Static, name)
-		if err != nil {
-			return err
-		}
-		c.Response().Header().Set("Cache-Control", "no-cache")
-		return c.HTMLBlob(http.StatusOK, body)
+		return servePage(c, name)
 	}
+}
+
+// webinarPage is /dashboard/:id, one webinar's settings, people, links and downloads. Only
+// those who may change the settings get it: anyone else gets a page that says to sign in or
+// ask the host, rather than a form whose every call fails.
+func (s *Server) webinarPage(c echo.Context) error {
+	if callerOf(c).mustEnrol { // signed in, but the account counts only once 2FA is set up
+		return c.Redirect(http.StatusFound, "/account")
+	}
+	if _, err := s.require(c, c.Param("id"), auth.ActManageSettings); err != nil {
+		return err
+	}
+	return servePage(c, "webinar.html")
+}
+
+func servePage(c echo.Context, name string) error {
+	body, err := fs.ReadFile(web.Static, name)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(http.StatusOK, body)
 }

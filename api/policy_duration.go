@@ -146,6 +146,10 @@ func (s *Server) limitReached(webinar string, r *limitRun) {
 		return
 	}
 	s.Logger.Info("webinar reached its duration limit", "webinar", webinar, "started", r.start)
+	if err := s.Store.SetRoomEnded(context.Background(), webinar, s.now()); err != nil {
+		// Everyone is still disconnected; only a restart would forget the end.
+		s.Logger.Error("storing the end of a webinar at its duration limit", "webinar", webinar, "err", err)
+	}
 	s.endForAll(webinar)
 	s.emitEnded(nil, webinar)
 }

@@ -200,8 +200,8 @@ func TestDurationLimitClosesRealSessions(t *testing.T) {
 	viewer := recvViewer(t, e.s, e.w, e.attendee.Token)
 	start := time.Now()
 	pub, track := whipPublisher(t, e)
-	waitFor(t, pub, "presenter", 20*time.Second, connected)
-	waitFor(t, viewer, "viewer", 20*time.Second, connected)
+	waitFor(t, 20*time.Second, "presenter connected", func() bool { return connected(pub.ConnectionState()) })
+	waitFor(t, 20*time.Second, "viewer connected", func() bool { return connected(viewer.ConnectionState()) })
 	stop := make(chan struct{})
 	defer close(stop)
 	go sendAudio(track, stop)
@@ -216,21 +216,9 @@ func TestDurationLimitClosesRealSessions(t *testing.T) {
 	if e.s.api.Broadcast.Live(e.w.ID) || e.s.api.Broadcast.Viewers(e.w.ID) != 0 {
 		t.Fatalf("after the limit: live %v, %d viewers", e.s.api.Broadcast.Live(e.w.ID), e.s.api.Broadcast.Viewers(e.w.ID))
 	}
-	waitFor(t, pub, "presenter", 70*time.Second-time.Since(start), gone)
-	waitFor(t, viewer, "viewer", 70*time.Second-time.Since(start), gone)
+	waitFor(t, 70*time.Second-time.Since(start), "presenter gone", func() bool { return gone(pub.ConnectionState()) })
+	waitFor(t, 70*time.Second-time.Since(start), "viewer gone", func() bool { return gone(viewer.ConnectionState()) })
 	t.Logf("both sessions closed %v after going live (real time; the minute passed on the fake clock)", time.Since(start))
-}
-
-// waitFor polls a peer's connection state until ok(state) or the time is up.
-func waitFor(t *testing.T, pc *webrtc.PeerConnection, who string, within time.Duration, ok func(webrtc.PeerConnectionState) bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok(pc.ConnectionState()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %s after %v", who, pc.ConnectionState(), within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func connected(st webrtc.PeerConnectionState) bool { return st == webrtc.PeerConnectionStateConnected }

@@ -39,17 +39,20 @@ func questionView(q models.Question, who chatter) (models.Question, bool) {
 	return q, true
 }
 
-// publishQuestion sends q to everyone as an attendee may see it and, where that hides
-// something, the whole of it to the hosts and its asker. Events are upserts keyed by id.
+// publishQuestion sends each participant q as they may see it (questionView), once: the whole
+// of it to the staff and its asker and, where that hides something, the attendees' view to
+// the other attendees. Events are upserts keyed by id.
 func (s *Server) publishQuestion(typ string, q models.Question) {
 	q.Voted = false // per viewer: only in GET .../questions
 	pub, ok := questionView(q, chatter{Role: models.RoleAttendee})
+	if ok && pub == q {
+		s.publish(q.WebinarID, RoomAudience{Everyone: true}, typ, q)
+		return
+	}
 	if ok {
-		s.publish(q.WebinarID, RoomAudience{Everyone: true}, typ, pub)
+		s.publish(q.WebinarID, RoomAudience{Attendees: true, Except: q.AskerID}, typ, pub)
 	}
-	if !ok || pub != q {
-		s.publish(q.WebinarID, RoomAudience{Hosts: true, Participant: q.AskerID}, typ, q)
-	}
+	s.publish(q.WebinarID, RoomAudience{Staff: true, Participant: q.AskerID}, typ, q)
 }
 
 type questionRequest struct {

@@ -83,11 +83,11 @@ func TestQuestionAnonymousHiddenFromAttendeesOnly(t *testing.T) {
 	if len(ev) != 2 {
 		t.Fatalf("published %+v", ev)
 	}
-	if q := ev[0].payload.(models.Question); ev[0].to != (RoomAudience{Everyone: true}) || q.Name != "" || q.AskerID != "" {
-		t.Errorf("event to everyone names the asker: %+v", ev[0])
+	if q := ev[0].payload.(models.Question); !ev[0].to.Attendees || ev[0].to.Staff || ev[0].to.Everyone || q.Name != "" || q.AskerID != "" {
+		t.Errorf("event to attendees names the asker: %+v", ev[0])
 	}
-	if q := ev[1].payload.(models.Question); !ev[1].to.Hosts || ev[1].to.Everyone || q.Name == "" {
-		t.Errorf("event to hosts: %+v", ev[1])
+	if q := ev[1].payload.(models.Question); !ev[1].to.Staff || ev[1].to.Attendees || ev[1].to.Everyone || q.Name == "" {
+		t.Errorf("event to the staff: %+v", ev[1])
 	}
 }
 

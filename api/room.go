@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -70,9 +71,11 @@ func participantToken(c auth.JoinClaims) bool {
 	return c.Registration == "" && strings.HasPrefix(c.ID, participantPrefix)
 }
 
-// patchRoom applies PATCH's room switches, if any.
+// patchRoom applies PATCH's room switches, if any, in one read-change-write, and tells
+// everyone in the room the switches as they now are (a "settings" event), so pages hide the
+// chat box or the Q&A tab the moment the host turns them off.
 func (s *Server) patchRoom(c echo.Context, webinarID string, in webinarRequest) error {
-	if in.WaitingRoom == nil && in.Locked == nil {
+	if in.WaitingRoom == nil && in.Locked == nil && in.Chat == nil && in.QA == nil {
 		return nil
 	}
 	ctx := c.Request().Context()
@@ -86,7 +89,17 @@ func (s *Server) patchRoom(c echo.Context, webinarID string, in webinarRequest) 
 	if in.Locked != nil {
 		rs.Locked = *in.Locked
 	}
-	return s.Store.SaveRoomSettings(ctx, webinarID, rs)
+	if in.Chat != nil {
+		rs.Chat = *in.Chat
+	}
+	if in.QA != nil {
+		rs.QA = *in.QA
+	}
+	if err := s.Store.SaveRoomSettings(ctx, webinarID, rs); err != nil {
+		return err
+	}
+	s.Room.Publish(webinarID, room.Audience{Everyone: true}, "settings", rs)
+	return nil
 }
 
 // maxNameLen bounds a participant's display name (bytes).
@@ -109,22 +122,19 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "\x00\r\n") {
 		return echo.NewHTTPError(http.StatusBadRequest, "name must be 1-100 characters on one line")
 	}
-	if pid := s.callerPID(c, a.w.ID); pid != "" {
-		// Already a participant: the same token joins again, refused if removed or denied.
-		p, err := s.participantOf(c, a)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, roomJoinAnswer{Token: a.cl.join, ParticipantID: pid, State: p.State, Role: p.Role,
-			WatchURL: s.joinAnswer(c, a.w, a.cl.join).WatchURL})
-	}
 	ctx := c.Request().Context()
+	if err := s.refuseEnded(ctx, a.w.ID); err != nil {
+		return err
+	}
 	rs, err := s.Store.RoomSettings(ctx, a.w.ID)
 	if err != nil {
 		return err
 	}
+	if pid := s.callerPID(c, a.w.ID); pid != "" {
+		return s.rejoinRoom(c, a, rs)
+	}
 	if rs.Locked {
-		return echo.NewHTTPError(http.StatusForbidden, "the host has locked this webinar: nobody new can join")
+		return errLocked
 	}
 	if a.role == "" {
 		if a.set.Visibility == models.VisibilityRegistration || (a.set.Visibility == models.VisibilityLink && !s.holdsLink(c, a)) {
@@ -142,7 +152,8 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 	if rs.WaitingRoom && role == models.RoleAttendee {
 		st = room.StateWaiting
 	}
-	p, err := s.Store.CreateParticipant(ctx, room.Participant{Webinar: a.w.ID, Name: name, Role: role, State: st})
+	p, err := s.Store.CreateParticipant(ctx, room.Participant{Webinar: a.w.ID, Name: name, Role: role, State: st,
+		Registration: s.callerRegistration(c, a.w.ID)})
 	if err != nil {
 		return err
 	}
@@ -156,6 +167,49 @@ func (s *Server) joinRoom(c echo.Context, a access, name, passcode string) error
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, roomJoinAnswer{Token: tok, ParticipantID: p.ID, State: p.State, Role: p.Role,
 		WatchURL: s.joinAnswer(c, a.w, tok).WatchURL})
+}
+
+// errLocked is the answer to a join while the host has locked the webinar.
+var errLocked = echo.NewHTTPError(http.StatusForbidden, "the host has locked this webinar: nobody new can join")
+
+// rejoinRoom answers a join with a participant's own token. A participant still in the room
+// (admitted or waiting) gets its state back; one who left comes back through the same doors
+// as a newcomer (a locked webinar refuses them, a waiting room holds attendees); removed and
+// denied ones stay out.
+func (s *Server) rejoinRoom(c echo.Context, a access, rs models.RoomSettings) error {
+	p, err := s.participantOf(c, a)
+	if err != nil {
+		return err
+	}
+	if p.State == room.StateLeft {
+		if rs.Locked {
+			return errLocked
+		}
+		st := room.StateAdmitted
+		if rs.WaitingRoom && p.Role == models.RoleAttendee {
+			st = room.StateWaiting
+		}
+		if p, err = s.Store.SetParticipantState(c.Request().Context(), a.w.ID, p.ID, st); err != nil {
+			return err
+		}
+		s.Room.Update(p.Webinar, p)
+		s.announce(p)
+	}
+	return c.JSON(http.StatusOK, roomJoinAnswer{Token: a.cl.join, ParticipantID: p.ID, State: p.State, Role: p.Role,
+		WatchURL: s.joinAnswer(c, a.w, a.cl.join).WatchURL})
+}
+
+// callerRegistration is the registration whose token the caller joins with, "" for none.
+func (s *Server) callerRegistration(c echo.Context, webinarID string) string {
+	tok := callerOf(c).join
+	if tok == "" {
+		return ""
+	}
+	claims, err := s.auth.joins.Verify(tok)
+	if err != nil || claims.Webinar != webinarID {
+		return ""
+	}
+	return claims.Registration
 }
 
 // announce tells the room about a participant's new state: hosts get the participant, and so
@@ -243,9 +297,10 @@ func (s *Server) moderateTo(c echo.Context, st room.State) error {
 	if err != nil {
 		return err
 	}
-	s.Room.SetState(p.Webinar, p.ID, p.State)
+	s.Room.Update(p.Webinar, p)
 	s.announce(p)
 	if st != room.StateAdmitted {
+		s.dropHand(p)
 		s.disconnect(p.Webinar, p.ID, false)
 	}
 	return c.JSON(http.StatusOK, p)
@@ -268,22 +323,26 @@ func (s *Server) disconnect(webinar, pid string, all bool) {
 }
 
 // endWebinar is POST .../end (host): presenters and viewers are disconnected, caption streams
-// end and the channel says "ended" and closes.
+// end and the channel says "ended" and closes. The webinar stays ended, across restarts too,
+// until the host reopens it: going live, watching, joining and the channel are refused
+// meanwhile. (Going live does not reopen it: OBS reconnects by itself, and would undo "end
+// for everyone" seconds after the host chose it.)
 func (s *Server) endWebinar(c echo.Context) error {
-	p, err := s.participant(c, c.Param("id"))
+	p, err := s.roomHost(c)
 	if err != nil {
 		return err
 	}
-	if p.Role != models.RoleHost {
-		return echo.NewHTTPError(http.StatusForbidden, "only the host ends the webinar")
+	if err := s.Store.SetRoomEnded(c.Request().Context(), p.Webinar, s.now()); err != nil {
+		return err
 	}
 	s.endForAll(p.Webinar)
 	s.emitEnded(c, p.Webinar)
 	return c.NoContent(http.StatusNoContent)
 }
 
-// endForAll ends the webinar for everyone (the host, or the duration limit): its recording
-// stops, presenters and viewers are disconnected, and the channel says "ended".
+// endForAll ends the webinar for everyone (the host, or the duration limit) once the ended
+// mark is stored: its recording stops, presenters and viewers are disconnected, hands are
+// lowered and the channel says "ended".
 func (s *Server) endForAll(webinar string) {
 	s.stopCount(webinar)
 	if err := s.stopRecording(context.Background(), webinar); err != nil {
@@ -291,7 +350,61 @@ func (s *Server) endForAll(webinar string) {
 	}
 	s.Broadcast.EndRoom(webinar)
 	s.disconnect(webinar, "", true)
+	s.hands.clear(webinar)
 	s.Room.End(webinar)
+}
+
+// reopenWebinar is POST .../reopen (host): an ended webinar takes presenters, viewers and
+// joins again. Reopening one that is not ended changes nothing.
+func (s *Server) reopenWebinar(c echo.Context) error {
+	p, err := s.roomHost(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SetRoomEnded(c.Request().Context(), p.Webinar, time.Time{}); err != nil {
+		return err
+	}
+	s.Room.Reopen(p.Webinar)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// roomHost resolves the caller as the webinar's host: only the host ends and reopens it.
+func (s *Server) roomHost(c echo.Context) (room.Participant, error) {
+	p, err := s.participant(c, c.Param("id"))
+	if err != nil {
+		return room.Participant{}, err
+	}
+	if p.Role != models.RoleHost {
+		return room.Participant{}, echo.NewHTTPError(http.StatusForbidden, "only the host ends or reopens the webinar")
+	}
+	return p, nil
+}
+
+// refuseChannel refuses the live channel to a participant who left (it closed when they left;
+// a page that reconnects by itself must not reopen it) and to everyone once the webinar ended.
+func (s *Server) refuseChannel(ctx context.Context, p room.Participant) error {
+	if p.State == room.StateLeft {
+		return echo.NewHTTPError(http.StatusForbidden, "you left this webinar: join again to come back")
+	}
+	return s.refuseEnded(ctx, p.Webinar)
+}
+
+// errEnded refuses what needs a webinar that is on: watching, joining, the live channel.
+var errEnded = echo.NewHTTPError(http.StatusGone, "this webinar has ended")
+
+// ended reports whether the host ended the webinar for everyone (and has not reopened it).
+func (s *Server) ended(ctx context.Context, webinarID string) (bool, error) {
+	at, err := s.Store.RoomEnded(ctx, webinarID)
+	return !at.IsZero(), err
+}
+
+// refuseEnded is errEnded when the host ended the webinar for everyone, nil otherwise.
+func (s *Server) refuseEnded(ctx context.Context, webinarID string) error {
+	ended, err := s.ended(ctx, webinarID)
+	if err == nil && ended {
+		return errEnded
+	}
+	return err
 }
 
 // callerPID is the participant id in the caller's join token for this webinar, "" if none.

@@ -7,7 +7,8 @@ import (
 
 // roomConns remembers which WHEP sessions and caption streams belong to which participant, so
 // removing one (or ending the webinar) can close them. broadcast knows nothing of participants;
-// this is the api layer's bookkeeping.
+// this is the api layer's bookkeeping. Every entry is forgotten when its connection ends, so
+// the maps hold only what is open: no empty inner map outlives its last entry.
 type roomConns struct {
 	mu sync.Mutex
 	// by webinar, then participant id ("" for callers who are no participant)
@@ -30,6 +31,17 @@ func inner[V comparable](m map[string]map[string]map[V]struct{}, webinar, pid st
 	return m[webinar][pid]
 }
 
+// forget deletes one entry and the maps it leaves empty.
+func forget[V comparable](m map[string]map[string]map[V]struct{}, webinar, pid string, v V) {
+	delete(m[webinar][pid], v)
+	if len(m[webinar][pid]) == 0 {
+		delete(m[webinar], pid)
+	}
+	if len(m[webinar]) == 0 {
+		delete(m, webinar)
+	}
+}
+
 // addSession records a participant's WHEP session.
 func (r *roomConns) addSession(webinar, pid, session string) {
 	r.mu.Lock()
@@ -37,8 +49,21 @@ func (r *roomConns) addSession(webinar, pid, session string) {
 	inner(r.sessions, webinar, pid)[session] = struct{}{}
 }
 
+// forgetSession drops a WHEP session its viewer ended (DELETE on its Location). Session ids
+// are unique, so whose it was need not be known.
+func (r *roomConns) forgetSession(webinar, session string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pid, ids := range r.sessions[webinar] {
+		if _, ok := ids[session]; ok {
+			forget(r.sessions, webinar, pid, session)
+			return
+		}
+	}
+}
+
 // addStream records a caption stream; the returned func forgets it (the stream ended).
-func (r *roomConns) addStream(webinar, pid string, cancel context.CancelFunc) (forget func()) {
+func (r *roomConns) addStream(webinar, pid string, cancel context.CancelFunc) (forgetStream func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := &cancel
@@ -46,7 +71,7 @@ func (r *roomConns) addStream(webinar, pid string, cancel context.CancelFunc) (f
 	return func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		delete(r.streams[webinar][pid], key)
+		forget(r.streams, webinar, pid, key)
 	}
 }
 
@@ -69,6 +94,12 @@ func (r *roomConns) take(webinar, pid string, all bool) (sessions []string, canc
 			}
 			delete(r.streams[webinar], p)
 		}
+	}
+	if len(r.sessions[webinar]) == 0 {
+		delete(r.sessions, webinar)
+	}
+	if len(r.streams[webinar]) == 0 {
+		delete(r.streams, webinar)
 	}
 	return sessions, cancels
 }

@@ -18,6 +18,7 @@ type publicWebinar struct {
 	Live      bool   `json:"live"`
 	Recording bool   `json:"recording"` // attendees are told they are being recorded
 	Viewers   int    `json:"viewers"`
+	Ended     bool   `json:"ended"` // the host ended it for everyone (until reopened)
 }
 
 // registrations is GET /api/webinars/:id/registrations (host, co-host, admin): everyone who
@@ -48,6 +49,9 @@ func (s *Server) revokeRegistration(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if err := s.Store.RevokeRegistration(ctx, a.w.ID, c.Param("rid")); err != nil {
+		return err
+	}
+	if err := s.removeRegistrationParticipants(ctx, a.w.ID, c.Param("rid")); err != nil {
 		return err
 	}
 	auth.Record(ctx, s.Store, auth.EventRegistrationRevoked, actorID(a.cl), a.w.ID, clientIP(c),

@@ -31,6 +31,7 @@ type webinarView struct {
 	Live        bool              `json:"live"`
 	Recording   bool              `json:"recording"`
 	Viewers     int               `json:"viewers"`
+	Ended       bool              `json:"ended"` // ended for everyone until the host reopens it
 	CreatedAt   time.Time         `json:"created_at"`
 	StreamKey   string            `json:"stream_key,omitempty"`
 	WatchURL    string            `json:"watch_url"`
@@ -42,6 +43,9 @@ type webinarView struct {
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
 	QA   bool               `json:"qa"`
+	// Room switches, so the studio console shows them as they are.
+	WaitingRoom bool `json:"waiting_room"`
+	Locked      bool `json:"locked"`
 
 	// For hosts and co-hosts: may a recording start now, and why not (issue 11).
 	RecordingAllowed *bool   `json:"recording_allowed,omitempty"`
@@ -76,6 +80,10 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		return webinarView{}, err
 	}
 	v.Chat, v.QA = room.Chat, room.QA
+	v.WaitingRoom, v.Locked = room.WaitingRoom, room.Locked
+	if v.Ended, err = s.ended(c.Request().Context(), a.w.ID); err != nil {
+		return webinarView{}, err
+	}
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
 		v.StreamKey, v.Regions = a.w.StreamKey, a.w.Regions
 		v.WHIPURL = base + "/whip/" + a.w.ID
@@ -264,8 +272,12 @@ func (s *Server) webinarInfo(c echo.Context) error {
 		return err
 	}
 	if a.role == "" {
+		ended, err := s.ended(c.Request().Context(), a.w.ID)
+		if err != nil {
+			return err
+		}
 		return c.JSON(http.StatusOK, publicWebinar{
-			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language,
+			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language, Ended: ended,
 			Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
 		})
 	}
@@ -317,9 +329,6 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		}
 	}
 	if err := s.patchRoom(c, a.w.ID, in); err != nil {
-		return err
-	}
-	if err := s.saveRoomSettings(c, a.w.ID, in); err != nil {
 		return err
 	}
 	title, lang := "", ""

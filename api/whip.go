@@ -36,6 +36,12 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := s.refuseEnded(ctx, w.ID); err != nil {
+			if kind == "whip" && errors.Is(err, errEnded) { // the presenter can act on it: the host reopens the webinar
+				return echo.NewHTTPError(http.StatusConflict, "this webinar was ended for everyone: the host reopens it to go live again")
+			}
+			return err
+		}
 		offer, err := readOffer(c.Request())
 		if err != nil {
 			return err
@@ -84,6 +90,10 @@ func (s *Server) endHandler(kind string) echo.HandlerFunc {
 			if err := s.requirePublisher(c, w); err != nil {
 				return err
 			}
+		}
+		if kind == "whep" {
+			// The viewer left by itself; its session may also have failed before this DELETE.
+			s.conns.forgetSession(w.ID, c.Param("session"))
 		}
 		if err := s.Broadcast.End(w.ID, c.Param("session")); errors.Is(err, broadcast.ErrNoSession) {
 			return echo.NewHTTPError(http.StatusNotFound, "no such session")

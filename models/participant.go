@@ -29,6 +29,9 @@ type Participant struct {
 	State    ParticipantState `json:"state"`
 	JoinedAt time.Time        `json:"joined_at"`
 	Implicit bool             `json:"-"`
+	// Registration is the registration whose link the participant joined with ("" for
+	// none): revoking it removes the participant.
+	Registration string `json:"-"`
 }
 
 // Moderates reports whether p acts on the room as a host: host and co-host.
@@ -37,20 +40,20 @@ func (p Participant) Moderates() bool { return p.Role == RoleHost || p.Role == R
 // CreateParticipant stores a new participant; ID and JoinedAt are set here.
 func (s *Store) CreateParticipant(ctx context.Context, p Participant) (Participant, error) {
 	p.ID, p.JoinedAt = newID(), time.Now().UTC()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO participants(id, webinar_id, name, role, state, joined_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.Webinar, p.Name, string(p.Role), string(p.State), p.JoinedAt.UnixNano())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO participants(id, webinar_id, name, role, state, joined_at, registration_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Webinar, p.Name, string(p.Role), string(p.State), p.JoinedAt.UnixNano(), p.Registration)
 	if err != nil {
 		return Participant{}, fmt.Errorf("create participant: %w", err)
 	}
 	return p, nil
 }
 
-const participantCols = `id, webinar_id, name, role, state, joined_at`
+const participantCols = `id, webinar_id, name, role, state, joined_at, registration_id`
 
 func scanParticipant(r interface{ Scan(...any) error }) (Participant, error) {
 	var p Participant
 	var joined int64
-	if err := r.Scan(&p.ID, &p.Webinar, &p.Name, &p.Role, &p.State, &joined); err != nil {
+	if err := r.Scan(&p.ID, &p.Webinar, &p.Name, &p.Role, &p.State, &joined, &p.Registration); err != nil {
 		return Participant{}, err
 	}
 	p.JoinedAt = time.Unix(0, joined).UTC()
@@ -103,6 +106,74 @@ func (s *Store) SetParticipantState(ctx context.Context, webinarID, id string, s
 		return Participant{}, fmt.Errorf("participant %q was denied or removed: %w", id, ErrConflict)
 	}
 	return s.Participant(ctx, webinarID, id)
+}
+
+// SetParticipantRole makes an admitted participant attendee or panelist (promote, demote).
+// A participant in any other state gives ErrConflict: only someone in the room takes a role.
+func (s *Store) SetParticipantRole(ctx context.Context, webinarID, id string, role Role) (Participant, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE participants SET role = ? WHERE id = ? AND webinar_id = ? AND state = 'admitted'`,
+		string(role), id, webinarID)
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant role: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Participant(ctx, webinarID, id); err != nil {
+			return Participant{}, err
+		}
+		return Participant{}, fmt.Errorf("participant %q is not in the room: %w", id, ErrConflict)
+	}
+	return s.Participant(ctx, webinarID, id)
+}
+
+// RemoveRegistrationParticipants removes, for good, every participant who joined with the
+// registration's link and returns the ones it removed (those not removed or denied already).
+func (s *Store) RemoveRegistrationParticipants(ctx context.Context, webinarID, registrationID string) ([]Participant, error) {
+	rows, err := s.db.QueryContext(ctx, `UPDATE participants SET state = 'removed'
+		WHERE webinar_id = ? AND registration_id = ? AND registration_id <> '' AND state NOT IN ('removed', 'denied')
+		RETURNING `+participantCols, webinarID, registrationID)
+	if err != nil {
+		return nil, fmt.Errorf("remove participants of registration %q: %w", registrationID, err)
+	}
+	defer rows.Close()
+	var out []Participant
+	for rows.Next() {
+		p, err := scanParticipant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("remove participants of registration %q: %w", registrationID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// RoomEnded returns when the host ended the webinar for everyone; zero when it is not ended
+// (never ended, or reopened).
+func (s *Store) RoomEnded(ctx context.Context, webinarID string) (time.Time, error) {
+	var ms int64
+	err := s.db.QueryRowContext(ctx, `SELECT ended_at FROM room_settings WHERE webinar_id = ?`, webinarID).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && ms == 0) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("room ended %q: %w", webinarID, err)
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// SetRoomEnded records that the webinar ended for everyone at t; the zero t reopens it.
+func (s *Store) SetRoomEnded(ctx context.Context, webinarID string, t time.Time) error {
+	var ms int64
+	if !t.IsZero() {
+		ms = t.UnixMilli()
+	}
+	d := DefaultRoomSettings
+	_, err := s.db.ExecContext(ctx, `INSERT INTO room_settings(webinar_id, waiting_room, locked, chat, qa, ended_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(webinar_id) DO UPDATE SET ended_at = excluded.ended_at`,
+		webinarID, d.WaitingRoom, d.Locked, d.Chat, d.QA, ms)
+	if err != nil {
+		return fmt.Errorf("room ended %q: %w", webinarID, notFoundOnFK(err))
+	}
+	return nil
 }
 
 // RoomSettings are a webinar's room switches: admission and interaction.

@@ -29,20 +29,28 @@ const (
 )
 
 // Audience says who receives an event. The fields are alternatives: an event goes to a
-// subscriber that matches any of them.
+// subscriber that matches any of them, unless it is Except.
 type Audience struct {
 	Hosts       bool   // host and co-host
+	Staff       bool   // every admitted participant but attendees: hosts, co-hosts, panelists
+	Attendees   bool   // every admitted attendee
 	Everyone    bool   // every admitted participant
 	Participant string // this participant id, whatever their state
+	// Except is never included: a participant who gets its own version of the event.
+	Except string
 }
 
 func (a Audience) includes(p Participant) bool {
 	switch {
+	case a.Except != "" && a.Except == p.ID:
+		return false
 	case a.Participant != "" && a.Participant == p.ID:
 		return true
 	case p.State != StateAdmitted:
 		return false // waiting people hear only what is addressed to them
 	case a.Everyone:
+		return true
+	case a.Attendees && p.Role == models.RoleAttendee, a.Staff && p.Role != models.RoleAttendee:
 		return true
 	default:
 		return a.Hosts && p.Moderates()
@@ -232,9 +240,10 @@ func (m *Manager) dropLocked(ch *channel, sub *Subscription) {
 	close(sub.done)
 }
 
-// SetState changes the state a participant's open subscriptions filter with (after admit, a
-// waiting participant starts hearing the room).
-func (m *Manager) SetState(webinar, participant string, st State) {
+// Update changes the participant its open subscriptions filter with: after admit, a waiting
+// participant starts hearing the room; after leave or promote, the audience sees the new state
+// or role.
+func (m *Manager) Update(webinar string, p Participant) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := m.rooms[webinar]
@@ -242,8 +251,8 @@ func (m *Manager) SetState(webinar, participant string, st State) {
 		return
 	}
 	for sub := range ch.subs {
-		if sub.p.ID == participant {
-			sub.p.State = st
+		if sub.p.ID == p.ID {
+			sub.p.State, sub.p.Role = p.State, p.Role
 		}
 	}
 }
@@ -275,5 +284,14 @@ func (m *Manager) End(webinar string) {
 	ch.closed = true
 	for sub := range ch.subs {
 		m.dropLocked(ch, sub)
+	}
+}
+
+// Reopen lets subscriptions in again after End (the host reopened the webinar).
+func (m *Manager) Reopen(webinar string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ch := m.rooms[webinar]; ch != nil {
+		ch.closed = false
 	}
 }

@@ -11,6 +11,13 @@ function copyButton(label, text) {
   return b;
 }
 
+// titleCell links the title to the webinar's own page for those who manage it (they see
+// the stream key); others get the plain title.
+function titleCell(w) {
+  if (!w.stream_key) return w.title;
+  return el('a', { href: '/dashboard/' + encodeURIComponent(w.id), textContent: w.title, className: 'manage-link' });
+}
+
 const access = { public: 'public', link: 'join link', registration: 'registration' };
 
 function row(w) {
@@ -22,11 +29,13 @@ function row(w) {
       copyButton('Copy studio link', w.studio_url));
   }
   const tr = el('tr', {},
-    el('td', { textContent: w.title }),
+    el('td', {}, titleCell(w)),
     el('td', { textContent: access[w.visibility] + (w.has_passcode ? ' + passcode' : '') }),
     el('td', { textContent: w.role || '' }),
     el('td', { textContent: w.live ? 'live · ' + w.viewers + ' watching' : 'offline' }),
     links);
+  // On a phone the table becomes cards without a header row; each cell says what it is.
+  ['', 'Access: ', 'Your role: ', 'State: ', ''].forEach((label, i) => { tr.cells[i].dataset.label = label; });
   tr.dataset.id = w.id;
   return tr;
 }

@@ -1,5 +1,6 @@
 import { negotiate, hangUp, webinarId, webinarInfo, PublishError } from './whip.js';
 import { Backoff, Notice } from './reconnect.js';
+import { startConsole } from './console.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
@@ -13,6 +14,9 @@ const sessionHeaders = (key) => (key || !csrf ? undefined : { 'X-CSRF-Token': cs
 let wanted = false, reconnecting = false, lostTimer = 0;
 const backoff = new Backoff([2000, 4000, 8000, 15000, 30000]);
 let notice = null;
+// hostConsole: the host console around the presenter's controls (console.js); ended: the webinar
+// ended for everyone, so there is nothing left to go live in.
+let hostConsole = null, ended = false;
 
 // An ICE connection that stays "disconnected" this long is treated as lost: Chromium only
 // calls it "failed" after about 30 s, which is too long to talk to nobody.
@@ -94,6 +98,7 @@ function onConnectionState(conn) {
   if (pc !== conn) return;
   const st = conn.connectionState;
   if (st === 'connected') {
+    if (hostConsole) hostConsole.onAir();
     clearTimeout(lostTimer);
     backoff.reset();
     setState('live', true);
@@ -160,10 +165,18 @@ function giveUp(err) {
 }
 
 function resetControls() {
-  setState('offline');
-  $('go').disabled = false;
+  setState(ended ? 'ended' : 'offline');
+  if (hostConsole) hostConsole.offAir();
+  $('go').disabled = ended;
   $('stop').disabled = true;
   for (const b of ['mic', 'cam', 'share']) $(b).disabled = true;
+}
+
+// endedForAll: the webinar was ended for everyone (here or elsewhere): stop for good, without
+// the reconnecting a lost session would otherwise start.
+function endedForAll() {
+  ended = true;
+  stop();
 }
 
 // stop is the "End broadcast" button.
@@ -217,6 +230,13 @@ async function watchLink() {
   } catch { /* keep the plain link */ }
 }
 
+// linkToken is the join token of the studio's watch link, "" without one: with it a presenter
+// who has only the stream key can read a non-public webinar's captions (EventSource sends no
+// Authorization header).
+function linkToken() {
+  try { return new URL($('watch-link').href).searchParams.get('t') || ''; } catch { return ''; }
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
   notice = new Notice($('notice'));
   $('key').value = params.get('key') || '';
@@ -229,18 +249,24 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('share').addEventListener('click', shareScreen);
   $('key').addEventListener('change', watchLink);
   window.addEventListener('pagehide', () => { const key = $('key').value.trim(); hangUp(session, key, sessionHeaders(key)); });
-  if (!$('key').value) {
-    try {
-      const res = await fetch('/api/me');
-      if (res.ok) csrf = (await res.json()).csrf_token || '';
-    } catch { /* not signed in: the stream key it is */ }
-  }
+  // Signed in or not decides whether the console may moderate; the CSRF token is used for
+  // publishing only when there is no stream key.
+  let signedIn = false;
   try {
-    const w = await webinarInfo(id, $('key').value.trim());
+    const res = await fetch('/api/me');
+    if (res.ok) { signedIn = true; csrf = (await res.json()).csrf_token || ''; }
+  } catch { /* not signed in: the stream key it is */ }
+  let w;
+  try {
+    w = await webinarInfo(id, $('key').value.trim());
     $('title').textContent = 'Studio · ' + w.title;
     document.title = w.title + ' · Studio';
   } catch (err) { showError(err); return; }
   await watchLink();
+  hostConsole = startConsole({
+    webinar: id, info: w, signedIn, token: linkToken(),
+    refresh: () => webinarInfo(id, $('key').value.trim()), onEnded: endedForAll,
+  });
   document.body.dataset.ready = '1';
   if (params.get('autostart') === '1' && $('key').value) goLive();
 });
