@@ -23,6 +23,7 @@ type Runner struct {
 	engine transcribe.Engine
 	cfg    transcribe.Config
 	log    *slog.Logger
+	onDone func(models.TranscriptVersion) // after a job stored its result (webhooks)
 
 	slot   chan struct{} // one job decodes at a time
 	ctx    context.Context
@@ -30,9 +31,10 @@ type Runner struct {
 	wg     sync.WaitGroup
 }
 
-// New makes a Runner for engine. Versions a previous process left running are marked
-// failed: their job died with it.
-func New(ctx context.Context, store *models.Store, engine transcribe.Engine, cfg transcribe.Config, log *slog.Logger) (*Runner, error) {
+// New makes a Runner for engine; onDone (optional) hears of every finished version. Versions
+// a previous process left running are marked failed: their job died with it.
+func New(ctx context.Context, store *models.Store, engine transcribe.Engine, cfg transcribe.Config, log *slog.Logger,
+	onDone func(models.TranscriptVersion)) (*Runner, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -42,7 +44,7 @@ func New(ctx context.Context, store *models.Store, engine transcribe.Engine, cfg
 		log.Warn("re-transcriptions interrupted by the last stop marked failed", "count", n)
 	}
 	jctx, cancel := context.WithCancel(context.Background())
-	return &Runner{store: store, engine: engine, cfg: cfg, log: log, slot: make(chan struct{}, 1), ctx: jctx, cancel: cancel}, nil
+	return &Runner{store: store, engine: engine, cfg: cfg, log: log, onDone: onDone, slot: make(chan struct{}, 1), ctx: jctx, cancel: cancel}, nil
 }
 
 // Engine is the engine jobs use (its name and region are checked and shown by callers).
@@ -101,6 +103,14 @@ func (r *Runner) finish(v models.TranscriptVersion, cues []captions.Caption, fai
 	defer cancel()
 	if err := r.store.FinishVersion(ctx, v.ID, cues, failure); err != nil {
 		r.log.Error("re-transcription result not stored", "version", v.ID, "err", err)
+		return
+	}
+	if r.onDone != nil {
+		v.State, v.Cues = models.VersionDone, len(cues)
+		if failure != nil {
+			v.State, v.Error = models.VersionFailed, failure.Error()
+		}
+		r.onDone(v)
 	}
 }
 
