@@ -19,6 +19,7 @@ import (
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
+	"lectern/retranscribe"
 	"lectern/room"
 	"lectern/webhook"
 )
@@ -48,6 +49,8 @@ type Deps struct {
 
 	// Recorder records webinars to WebM (issue 11); nil: recording is off.
 	Recorder *record.Manager
+	// Retranscriber transcribes recordings again into transcript versions; nil: not offered.
+	Retranscriber *retranscribe.Runner
 
 	// StreamsPerAddr caps the caption streams one client address holds open at once
 	// (0: DefaultStreamsPerAddr, negative: no cap).
@@ -141,6 +144,7 @@ func (s *Server) routes() {
 	e.GET("/api/status", s.status)
 	s.accountRoutes()
 	s.recordingRoutes()
+	s.transcriptRoutes()
 	s.pageRoutes()
 	s.webhookRoutes()
 }

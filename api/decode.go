@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -18,16 +19,22 @@ const maxJSONBody = 16 << 10
 // unknown fields (a typo like "visiblity" is an error, not a silently public webinar), nothing
 // after the object. Every failure is a 4xx *echo.HTTPError.
 func decodeJSON(contentType string, body io.Reader, v any) error {
+	return decodeJSONMax(contentType, body, v, maxJSONBody)
+}
+
+// decodeJSONMax is decodeJSON for the few bodies that are documents (an edited transcript),
+// at most limit bytes.
+func decodeJSONMax(contentType string, body io.Reader, v any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "application/json" {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "content type must be application/json")
 	}
-	data, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "reading body: "+err.Error())
 	}
-	if len(data) > maxJSONBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "JSON body larger than 16 KiB")
+	if int64(len(data)) > limit {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("JSON body larger than %d KiB", limit>>10))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

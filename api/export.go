@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"lectern/auth"
+	"lectern/captions"
 	"lectern/captions/subtitle"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) transcript(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cues, err := s.Store.Finals(ctx, w.ID, 0)
+	cues, err := s.exportCues(c, w.ID)
 	if err != nil {
 		return err
 	}
@@ -80,4 +81,18 @@ func (s *Server) exportSessions(c echo.Context, webinar string) ([]subtitle.Sess
 		out[i] = subtitle.Session{ID: p.ID, StartMS: p.StartMS}
 	}
 	return out, nil
+}
+
+// exportCues are the cues of ?version= (an id or "live"), else of the version the host chose
+// as the default download.
+func (s *Server) exportCues(c echo.Context, webinar string) ([]captions.Caption, error) {
+	ctx := c.Request().Context()
+	v := c.QueryParam("version")
+	if v == "" {
+		var err error
+		if v, err = s.Store.DefaultTranscript(ctx, webinar); err != nil {
+			return nil, err
+		}
+	}
+	return s.versionCues(ctx, webinar, v)
 }

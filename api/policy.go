@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"lectern/auth"
+	"lectern/internal/region"
 	"lectern/models"
 )
 
@@ -64,6 +65,7 @@ func (s *Server) putPolicy(c echo.Context) error {
 		return err
 	}
 	auth.Record(ctx, s.Store, "policy.changed", cl.user.ID, "policy", clientIP(c), map[string]any{"before": old, "after": next})
+	s.Live.SetPolicyRegions(region.Of(next.AllowedRegions))
 	if next.Recording == models.SwitchOff && old.Recording != models.SwitchOff {
 		s.stopAllRecordings(context.WithoutCancel(ctx), policyNoRecording)
 	}

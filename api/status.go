@@ -39,6 +39,7 @@ func (s *Server) healthz(c echo.Context) error {
 // after start-up) and how far behind they run.
 type captionsStatus struct {
 	Engine     string  `json:"engine"`
+	Region     string  `json:"region,omitempty"` // where the engine sends audio ("local": this machine)
 	Ready      bool    `json:"ready"`
 	Workers    int     `json:"workers"`
 	State      string  `json:"state"` // ok, delayed, paused; "off" without an engine
@@ -53,6 +54,6 @@ func (s *Server) captionsStatus() captionsStatus {
 		return captionsStatus{Engine: s.EngineName, State: "off", Error: s.EngineError}
 	}
 	st := p.Status()
-	return captionsStatus{Engine: st.Engine, Ready: st.Ready, Workers: st.Workers, State: st.State,
+	return captionsStatus{Engine: st.Engine, Region: p.Engine().Region(), Ready: st.Ready, Workers: st.Workers, State: st.State,
 		LagSeconds: st.Lag.Seconds(), Gaps: st.Gaps, Error: st.Error}
 }

@@ -39,6 +39,7 @@ func (e gatedEngine) Transcribe(context.Context, []float32, transcribe.Options) 
 type statusBody struct {
 	Captions struct {
 		Engine     string   `json:"engine"`
+		Region     string   `json:"region"`
 		Ready      bool     `json:"ready"`
 		Workers    int      `json:"workers"`
 		State      string   `json:"state"`
@@ -85,7 +86,7 @@ func TestStatusReportsCaptionReadiness(t *testing.T) {
 	t.Cleanup(func() { lm.Close(); srv.Close(); pool.Close(); bc.Close(); store.Close() })
 
 	st := getStatus(t, srv.URL)
-	if c := st.Captions; c.Ready || c.Engine != "gated" || c.Workers != 2 || c.State != "ok" || c.LagSeconds == nil {
+	if c := st.Captions; c.Ready || c.Engine != "gated" || c.Region != "local" || c.Workers != 2 || c.State != "ok" || c.LagSeconds == nil {
 		t.Fatalf("before warming: %+v", c)
 	}
 	close(eng.gate)

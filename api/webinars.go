@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"lectern/auth"
+	"lectern/internal/region"
 	"lectern/models"
 )
 
@@ -37,6 +38,7 @@ type webinarView struct {
 	WHEPURL     string            `json:"whep_url"`
 	WHIPURL     string            `json:"whip_url,omitempty"`
 	StudioURL   string            `json:"studio_url,omitempty"`
+	Regions     []string          `json:"regions,omitempty"` // hosts: processing regions allowed (none listed: any)
 
 	// Interaction settings (issue 9).
 	Chat models.ChatSetting `json:"chat"`
@@ -83,7 +85,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 		return webinarView{}, err
 	}
 	if a.role != "" && auth.Can(a.role, auth.ActManageSettings) {
-		v.StreamKey = a.w.StreamKey
+		v.StreamKey, v.Regions = a.w.StreamKey, a.w.Regions
 		v.WHIPURL = base + "/whip/" + a.w.ID
 		v.StudioURL = base + "/studio/" + a.w.ID + "?key=" + url.QueryEscape(a.w.StreamKey)
 		if err := s.policyView(c.Request().Context(), &v); err != nil {
@@ -121,6 +123,10 @@ type webinarRequest struct {
 	// Interaction settings (issue 9), PATCH only.
 	Chat *models.ChatSetting `json:"chat"`
 	QA   *bool               `json:"qa"`
+
+	// Processing regions the webinar's audio and text may go to (PATCH only; [] = any the
+	// account policy allows).
+	Regions *[]string `json:"regions"`
 }
 
 // check validates the fields present; everything is checked before anything is written.
@@ -141,6 +147,11 @@ func (in webinarRequest) check() error {
 	}
 	if in.Chat != nil && !in.Chat.Valid() {
 		return echo.NewHTTPError(http.StatusBadRequest, `chat must be "everyone", "hosts" or "off"`)
+	}
+	if in.Regions != nil {
+		if err := region.Validate(*in.Regions); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
 	}
 	return nil
 }
@@ -334,11 +345,18 @@ func (s *Server) patchWebinar(c echo.Context) error {
 		}
 		s.Live.Update(w)
 	}
+	if in.Regions != nil {
+		if err := s.Store.SetWebinarRegions(ctx, w.ID, *in.Regions); err != nil {
+			return err
+		}
+		w.Regions = *in.Regions
+		s.Live.Update(w)
+	}
 	fields := []string{}
 	for name, set := range map[string]bool{"title": in.Title != nil, "language": in.Language != nil,
 		"visibility": in.Visibility != nil, "passcode": in.Passcode != nil, "starts_at": in.StartsAt != nil,
 		"waiting_room": in.WaitingRoom != nil, "locked": in.Locked != nil,
-		"chat": in.Chat != nil, "qa": in.QA != nil} {
+		"chat": in.Chat != nil, "qa": in.QA != nil, "regions": in.Regions != nil} {
 		if set {
 			fields = append(fields, name)
 		}

@@ -29,9 +29,10 @@ type Caption struct {
 // Status is the state of a webinar's live captions, sent to viewers as an SSE event of its
 // own type ("event: status") so caption handlers never see it. State is "ok", "delayed" (the
 // speech engine is behind: captions come late, partials may stop) or "paused" (it is skipping
-// audio to catch up; the stored transcript is completed later). LagMS is how far behind the
-// words captions are.
+// audio to catch up; the stored transcript is completed later) or "unavailable" (no live
+// captions for this webinar; Reason says why). LagMS is how far behind the words captions are.
 type Status struct {
-	State string `json:"state"`
-	LagMS int64  `json:"lag_ms"`
+	State  string `json:"state"`
+	LagMS  int64  `json:"lag_ms"`
+	Reason string `json:"reason,omitempty"`
 }

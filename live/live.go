@@ -8,9 +8,12 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"lectern/broadcast"
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/models"
 	"lectern/transcribe"
 	"lectern/translate"
@@ -37,6 +40,8 @@ type Manager struct {
 	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+
+	policy atomic.Pointer[region.Set] // the account policy's allowed regions; nil: any
 }
 
 // New builds a Manager. It starts no goroutine of its own; rooms start theirs.
@@ -76,6 +81,49 @@ func (m *Manager) Update(w models.Webinar) {
 	m.mu.Unlock()
 	if r != nil {
 		r.webinar.Store(&w)
+		r.applyRegions()
+	}
+}
+
+// Regions is where a webinar's audio and text may go: the account policy ∩ the webinar's
+// own setting. A webinar without a live room is read from the store (exports); one that
+// cannot be read allows nothing, so a storage error never sends text where it must not go.
+func (m *Manager) Regions(webinarID string) region.Set {
+	m.mu.Lock()
+	r := m.rooms[webinarID]
+	m.mu.Unlock()
+	if r != nil {
+		return r.regions()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w, err := m.cfg.Store.Webinar(ctx, webinarID)
+	if err != nil {
+		m.log.Warn("webinar regions unknown: nothing allowed", "webinar", webinarID, "err", err)
+		return region.None()
+	}
+	return m.policyRegions().Intersect(region.Of(w.Regions))
+}
+
+func (m *Manager) policyRegions() region.Set {
+	if p := m.policy.Load(); p != nil {
+		return *p
+	}
+	return region.Set{}
+}
+
+// SetPolicyRegions gives the account policy's allowed regions (at start and whenever an
+// admin changes them) and re-applies them to every live room.
+func (m *Manager) SetPolicyRegions(allowed region.Set) {
+	m.policy.Store(&allowed)
+	m.mu.Lock()
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.applyRegions()
 	}
 }
 

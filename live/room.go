@@ -2,10 +2,13 @@ package live
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/models"
 	"lectern/transcribe"
 )
@@ -18,9 +21,12 @@ type Room struct {
 	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
 	unsaved *unsaved // finals the store refused, retried in the background
-	tap     *transcribe.Live
-	untap   func()
 	speaker atomic.Pointer[string]
+
+	tapMu  sync.Mutex // the audio tap comes and goes with the allowed regions
+	tap    *transcribe.Live
+	untap  func()
+	closed bool
 
 	// onEvent's own: presenter session → its start on the timeline (ms), the timeline's
 	// origin once known, and the end of the last caption placed (see sessionStart).
@@ -38,13 +44,53 @@ func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 		Webinar: w.ID, StartSeq: startSeq, Metrics: m.cfg.Metrics, Logger: m.log,
 		OnDemand: r.demand,
 	})
-	if m.cfg.Pool != nil {
-		cfg := m.cfg.Transcribe
-		cfg.Options.Language = w.Language
-		r.tap = transcribe.NewLive(m.cfg.Pool, cfg, r.onEvent)
-		r.untap = m.cfg.Broadcast.AddTap(w.ID, r.tap)
-	}
+	r.applyRegions()
 	return r
+}
+
+// regions is where this webinar's audio and text may go (policy ∩ webinar setting).
+func (r *Room) regions() region.Set {
+	return r.m.policyRegions().Intersect(region.Of(r.Webinar().Regions))
+}
+
+// applyRegions taps the presenter's audio into the speech pool only while the webinar's
+// regions allow the engine's: audio never reaches an engine outside them. Without the tap
+// there are no live captions, and caption readers are told why (a status event, which new
+// readers get first).
+func (r *Room) applyRegions() {
+	pool := r.m.cfg.Pool
+	if pool == nil {
+		return
+	}
+	engine := pool.Engine().Region()
+	allowed := r.regions()
+	r.tapMu.Lock()
+	defer r.tapMu.Unlock()
+	switch {
+	case r.closed:
+	case allowed.Allows(engine) && r.tap == nil:
+		cfg := r.m.cfg.Transcribe
+		cfg.Options.Language = r.Webinar().Language
+		r.tap = transcribe.NewLive(pool, cfg, r.onEvent)
+		r.untap = r.m.cfg.Broadcast.AddTap(r.id, r.tap)
+		r.hub.PublishStatus(captions.Status{State: "ok"})
+	case !allowed.Allows(engine):
+		r.stopTapLocked()
+		r.hub.PublishStatus(captions.Status{State: "unavailable",
+			Reason: fmt.Sprintf("the speech engine runs in region %q; this webinar allows %s", engine, allowed)})
+		r.m.log.Info("live captions off: engine outside the webinar's regions", "webinar", r.id,
+			"engine_region", engine, "allowed", allowed.String())
+	}
+}
+
+func (r *Room) stopTapLocked() {
+	if r.untap != nil {
+		r.untap()
+	}
+	if r.tap != nil {
+		r.tap.Close()
+	}
+	r.tap, r.untap = nil, nil
 }
 
 // Hub is the room's caption hub.
@@ -146,12 +192,10 @@ func (r *Room) fill(ev transcribe.Event) {
 func (m *Manager) Pool() *transcribe.Pool { return m.cfg.Pool }
 
 func (r *Room) close() {
-	if r.untap != nil {
-		r.untap()
-	}
-	if r.tap != nil {
-		r.tap.Close()
-	}
+	r.tapMu.Lock()
+	r.closed = true
+	r.stopTapLocked()
+	r.tapMu.Unlock()
 	r.unsaved.close()
 	r.hub.Close()
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"lectern/internal/region"
 	"strconv"
 	"time"
 )
@@ -43,11 +43,7 @@ var DefaultPolicy = Policy{Chat: SwitchAllowed, QA: SwitchAllowed, Recording: Sw
 const (
 	MaxDurationMinutesLimit = 24 * 60
 	MaxRetentionDays        = 36500
-	maxRegions              = 50
 )
-
-// regionLabel is what a processing-region label looks like (eu-west-1, local, EU).
-var regionLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Check says what is wrong with p, in words an admin can act on; nil when it can be saved.
 // It drops repeated regions.
@@ -66,15 +62,12 @@ func (p *Policy) Check() error {
 	if p.RetentionDays < 0 || p.RetentionDays > MaxRetentionDays {
 		return fmt.Errorf("retention_days must be 0 (keep forever) to %d", MaxRetentionDays)
 	}
-	if len(p.AllowedRegions) > maxRegions {
-		return fmt.Errorf("allowed_regions holds at most %d regions", maxRegions)
+	if err := region.Validate(p.AllowedRegions); err != nil {
+		return fmt.Errorf("allowed_regions: %w", err)
 	}
 	seen := map[string]bool{}
 	regions := []string{}
 	for _, r := range p.AllowedRegions {
-		if !regionLabel.MatchString(r) {
-			return fmt.Errorf("allowed_regions: %q is not a region label (letters, digits, '.', '_', '-'; at most 64)", r)
-		}
 		if !seen[r] {
 			seen[r] = true
 			regions = append(regions, r)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lectern/captions"
+	"lectern/internal/region"
 )
 
 // The policy reads back as saved, defaults where never set, and a bad one changes nothing.
@@ -59,7 +60,7 @@ func TestPolicyCheck(t *testing.T) {
 		{"retention", func(p *Policy) { p.RetentionDays = -3 }, "retention_days"},
 		{"region space", func(p *Policy) { p.AllowedRegions = []string{"eu west"} }, "allowed_regions"},
 		{"region empty", func(p *Policy) { p.AllowedRegions = []string{""} }, "allowed_regions"},
-		{"too many regions", func(p *Policy) { p.AllowedRegions = make([]string, maxRegions+1) }, "at most"},
+		{"too many regions", func(p *Policy) { p.AllowedRegions = make([]string, region.MaxLabels+1) }, "at most"},
 	} {
 		p := ok
 		tc.edit(&p)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"lectern/captions"
@@ -42,7 +43,7 @@ func TestWebinarLifecycle(t *testing.T) {
 	}
 	defer other.Close()
 	got, err := other.Webinar(ctx, w.ID)
-	if err != nil || got != w {
+	if err != nil || !reflect.DeepEqual(got, w) {
 		t.Fatalf("other handle: %+v %v, want %+v", got, err, w)
 	}
 	if !got.KeyMatches(w.StreamKey) || got.KeyMatches("") || got.KeyMatches(w2.StreamKey) {

@@ -19,6 +19,7 @@ type Webinar struct {
 	Title     string    `json:"title"`
 	StreamKey string    `json:"stream_key,omitempty"`
 	Language  string    `json:"language"` // spoken language, BCP-47 primary tag
+	Regions   []string  `json:"regions"`  // processing regions it allows; empty: any the policy allows
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -58,7 +59,7 @@ func (s *Store) CreateWebinar(ctx context.Context, in NewWebinar) (Webinar, erro
 
 // Webinar returns the webinar with this id, or ErrNotFound.
 func (s *Store) Webinar(ctx context.Context, id string) (Webinar, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT id, title, stream_key, language, created_at, updated_at
+	row := s.db.QueryRowContext(ctx, `SELECT id, title, stream_key, language, regions, created_at, updated_at
 		FROM webinars WHERE id = ?`, id)
 	w, err := scanWebinar(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +70,7 @@ func (s *Store) Webinar(ctx context.Context, id string) (Webinar, error) {
 
 // Webinars lists every webinar, newest first.
 func (s *Store) Webinars(ctx context.Context) ([]Webinar, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, title, stream_key, language, created_at, updated_at
+	rows, err := s.db.QueryContext(ctx, `SELECT id, title, stream_key, language, regions, created_at, updated_at
 		FROM webinars ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list webinars: %w", err)
@@ -91,9 +92,11 @@ type scanner interface{ Scan(dest ...any) error }
 func scanWebinar(r scanner) (Webinar, error) {
 	var w Webinar
 	var created, updated int64
-	if err := r.Scan(&w.ID, &w.Title, &w.StreamKey, &w.Language, &created, &updated); err != nil {
+	var regions string
+	if err := r.Scan(&w.ID, &w.Title, &w.StreamKey, &w.Language, &regions, &created, &updated); err != nil {
 		return Webinar{}, err
 	}
+	w.Regions = splitRegions(regions)
 	w.CreatedAt, w.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
 	return w, nil
 }

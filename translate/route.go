@@ -73,20 +73,14 @@ func result(err error) string {
 
 // allowed returns the backends whose region the webinar allows, in preference order.
 func (s *Stage) allowed(webinarID string) []*backend {
-	var regions []string
-	if s.cfg.AllowedRegions != nil && webinarID != "" {
-		regions = s.cfg.AllowedRegions(webinarID)
-	}
-	if len(regions) == 0 {
+	if s.cfg.Regions == nil || webinarID == "" {
 		return s.backs
 	}
+	regions := s.cfg.Regions(webinarID)
 	out := make([]*backend, 0, len(s.backs))
 	for _, be := range s.backs {
-		for _, r := range regions {
-			if be.region == r {
-				out = append(out, be)
-				break
-			}
+		if regions.Allows(be.region) {
+			out = append(out, be)
 		}
 	}
 	return out

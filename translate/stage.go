@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lectern/captions"
+	"lectern/internal/region"
 )
 
 // StageConfig configures a Stage. Zero values get the defaults noted.
@@ -24,9 +25,9 @@ type StageConfig struct {
 	// from the stage's workers and from Submit, so it must not block (the captions hub queues
 	// per viewer, bounded).
 	Publish func(webinarID string, c captions.Caption)
-	// AllowedRegions lists the regions a webinar's text may be sent to; nil func or empty
-	// list: every configured translator is allowed.
-	AllowedRegions func(webinarID string) []string
+	// Regions says where a webinar's text may be sent (account policy ∩ webinar setting); a
+	// translator outside it is never called. Nil: every configured translator is allowed.
+	Regions func(webinarID string) region.Set
 
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger

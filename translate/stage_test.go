@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/translate"
 )
 
@@ -204,8 +205,8 @@ func TestRegionRefusal(t *testing.T) {
 	local := wrap(shared, "apertium", "local")
 	allowed := map[string][]string{"eu-only": {"eu"}, "local-only": {"local"}}
 	e := newEnv(t, translate.StageConfig{
-		Translators:    []translate.Translator{us, local},
-		AllowedRegions: func(w string) []string { return allowed[w] },
+		Translators: []translate.Translator{us, local},
+		Regions:     func(w string) region.Set { return region.Of(allowed[w]) },
 	})
 	for _, w := range []string{"eu-only", "local-only"} {
 		e.stage.Want(w, "es", 1)

@@ -47,7 +47,11 @@ type Config struct {
 	EngineModel   string
 	EngineRegion  string
 	SpeechWorkers int
-	CaptionFinals string // accurate or fast
+	// After class: the engine that transcribes recordings again ("" = like --engine).
+	RetranscribeEngine string
+	RetranscribeURLs   string
+	RetranscribeRegion string
+	CaptionFinals      string // accurate or fast
 
 	// Translation, in preference order
 	Translators  string // comma-separated: apertium, libretranslate, deepl, openai; "" or none = off
@@ -113,6 +117,9 @@ func bindPipelineFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.EngineKey, "engine-key", c.EngineKey, "API key of the openai speech server")
 	fs.StringVar(&c.EngineModel, "engine-model", c.EngineModel, "model name for the openai speech server")
 	fs.StringVar(&c.EngineRegion, "engine-region", c.EngineRegion, "processing-region label of the speech servers")
+	fs.StringVar(&c.RetranscribeEngine, "retranscribe-engine", c.RetranscribeEngine, "engine that transcribes recordings again after class (sphinx, whisper, openai, none; default: like --engine); --engine-key and --engine-model apply to it too")
+	fs.StringVar(&c.RetranscribeURLs, "retranscribe-url", c.RetranscribeURLs, "comma-separated URLs of its whisper / openai servers")
+	fs.StringVar(&c.RetranscribeRegion, "retranscribe-region", c.RetranscribeRegion, "processing-region label of its servers")
 	fs.IntVar(&c.SpeechWorkers, "speech-workers", c.SpeechWorkers, "speech engine calls in parallel (0 = cores)")
 	fs.StringVar(&c.CaptionFinals, "caption-finals", c.CaptionFinals, "accurate: re-decode each utterance whole for its final (lower error rate); fast: the streaming result (final sooner)")
 	fs.StringVar(&c.Translators, "translators", c.Translators, "translators in preference order: apertium, libretranslate, deepl, openai (none = off)")

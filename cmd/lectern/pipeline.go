@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"lectern/models"
+	"lectern/retranscribe"
 	"lectern/transcribe"
 	"lectern/transcribe/sphinx"
 	"lectern/transcribe/whisper"
@@ -91,4 +94,24 @@ func newTranslators(cfg Config, log *slog.Logger) ([]translate.Translator, error
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// newRetranscriber starts the runner that transcribes recordings again after class, on its
+// own engine instance with one worker: live webinars keep the live pool to themselves.
+func newRetranscriber(ctx context.Context, cfg Config, store *models.Store, log *slog.Logger, onDone func(models.TranscriptVersion)) (*retranscribe.Runner, error) {
+	rc := cfg
+	rc.SpeechWorkers = 1
+	if cfg.RetranscribeEngine != "" {
+		rc.Engine, rc.EngineURLs, rc.EngineRegion = cfg.RetranscribeEngine, cfg.RetranscribeURLs, cfg.RetranscribeRegion
+	}
+	eng, err := newEngine(rc, log)
+	if err != nil || eng == nil {
+		return nil, err
+	}
+	tc, err := transcribeConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	tc.Logger = log
+	return retranscribe.New(ctx, store, eng, tc, log, onDone)
 }

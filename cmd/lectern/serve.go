@@ -21,9 +21,11 @@ import (
 	"lectern/auth"
 	"lectern/broadcast"
 	"lectern/captions"
+	"lectern/internal/region"
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
+	"lectern/retranscribe"
 	"lectern/room"
 	"lectern/transcribe"
 	"lectern/translate"
@@ -143,13 +145,14 @@ func shutdown(srv *http.Server, a *app, timeout time.Duration, log *slog.Logger)
 
 // app is the wired server: every long-lived part, in the order they are closed.
 type app struct {
-	store       *models.Store
-	broadcast   *broadcast.Server
-	pool        *transcribe.Pool
-	stage       *translate.Stage
-	translators []translate.Translator // some hold processes (Apertium) to stop
-	live        *live.Manager
-	webhooks    *webhook.Dispatcher
+	store         *models.Store
+	broadcast     *broadcast.Server
+	pool          *transcribe.Pool
+	stage         *translate.Stage
+	translators   []translate.Translator // some hold processes (Apertium) to stop
+	live          *live.Manager
+	webhooks      *webhook.Dispatcher
+	retranscriber *retranscribe.Runner
 	// stopHousekeeping ends the session sweeper and stale-account check.
 	stopHousekeeping func()
 	api              *api.Server
@@ -217,6 +220,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		stage, err := translate.NewStage(translate.StageConfig{
 			Translators: translators, Store: store, Registerer: reg, Logger: log,
 			Publish: func(webinar string, c captions.Caption) { a.live.PublishTranslation(webinar, c) },
+			Regions: func(webinar string) region.Set { return a.live.Regions(webinar) },
 		})
 		if err != nil {
 			a.Close()
@@ -226,6 +230,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	}
 	a.live = live.New(lc)
 	deps.Live = a.live
+	policy, err := store.Policy(ctx)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("account policy: %w", err)
+	}
+	a.live.SetPolicyRegions(region.Of(policy.AllowedRegions))
 	if err := wireAuth(ctx, cfg, store, &deps, log); err != nil {
 		a.Close()
 		return nil, err
@@ -233,6 +243,15 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	a.stopHousekeeping = startHousekeeping(store, days(cfg.Auth.StaleDays), days(cfg.Auth.AuditRetentionDays), deps.Recorder, log)
 	a.webhooks = webhook.New(webhook.Config{Store: store, Registerer: reg, Logger: log, AllowLoopback: cfg.WebhookLoopback})
 	deps.Webhooks = a.webhooks
+	a.retranscriber, err = newRetranscriber(ctx, cfg, store, log, func(v models.TranscriptVersion) {
+		if v.State == models.VersionDone {
+			a.webhooks.Emit(webhook.TranscriptReady, v.Webinar, map[string]any{"version": v.ID, "engine": v.Engine, "cues": v.Cues})
+		}
+	})
+	if err != nil {
+		log.Error("re-transcription is off", "err", err)
+	}
+	deps.Retranscriber = a.retranscriber
 	a.api = api.New(deps)
 	if err := a.api.ResumeDurationLimits(ctx); err != nil {
 		log.Error("resuming duration limits", "err", err)
@@ -249,6 +268,9 @@ func (a *app) Close() {
 	}
 	if a.pool != nil {
 		a.pool.Close()
+	}
+	if a.retranscriber != nil {
+		a.retranscriber.Close() // its jobs store their end in the store
 	}
 	if a.stage != nil {
 		a.stage.Close()

@@ -85,6 +85,7 @@ export class CaptionView {
   statusText() {
     const s = this.status;
     if (!s) return '';
+    if (s.state === 'unavailable') return 'Live captions are unavailable for this webinar' + (s.reason ? ': ' + s.reason : '');
     if (s.state === 'paused') return 'Captions paused, catching up (the transcript will be complete)';
     const secs = Math.max(1, Math.round((s.lag_ms || 0) / 1000));
     return 'Captions delayed (about ' + secs + ' s behind)';
