@@ -46,11 +46,11 @@ func (s *Store) StaleWebinars(ctx context.Context, before time.Time) ([]string, 
 
 // ContentDeleted counts the rows DeleteContent removed.
 type ContentDeleted struct {
-	Segments, Chat, Questions, Recordings int64
+	Segments, Chat, Questions, Recordings, Versions int64
 }
 
-// DeleteContent deletes a webinar's transcript (segments and, by cascade, translations),
-// chat, questions (and their votes) and recording rows in one transaction. The recording
+// DeleteContent deletes a webinar's transcript (segments and, by cascade, translations;
+// re-transcribed and edited versions too, and the default download goes back to live), chat, questions (and their votes) and recording rows in one transaction. The recording
 // files are the caller's: delete them first, so no row is left without its file's fate known.
 // The presenter sessions stay: they are the webinar's timeline, not content.
 func (s *Store) DeleteContent(ctx context.Context, webinar string) (ContentDeleted, error) {
@@ -63,12 +63,16 @@ func (s *Store) DeleteContent(ctx context.Context, webinar string) (ContentDelet
 	for _, t := range []struct {
 		table string
 		n     *int64
-	}{{"segments", &d.Segments}, {"chat_messages", &d.Chat}, {"questions", &d.Questions}, {"recordings", &d.Recordings}} {
+	}{{"segments", &d.Segments}, {"chat_messages", &d.Chat}, {"questions", &d.Questions}, {"recordings", &d.Recordings},
+		{"transcript_versions", &d.Versions}} {
 		res, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE webinar_id = ?`, webinar)
 		if err != nil {
 			return ContentDeleted{}, fmt.Errorf("delete %s of %s: %w", t.table, webinar, err)
 		}
 		*t.n, _ = res.RowsAffected()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webinars SET default_transcript = '' WHERE id = ?`, webinar); err != nil {
+		return ContentDeleted{}, fmt.Errorf("reset default transcript of %s: %w", webinar, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return ContentDeleted{}, fmt.Errorf("delete content of %s: %w", webinar, err)

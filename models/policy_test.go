@@ -146,6 +146,14 @@ func TestRetentionDeletesExactlyTheOlder(t *testing.T) {
 	chat(old, cut.Add(-2*day))
 	question(old, cut.Add(-2*day))
 	recording(old, "r-old", cut.Add(-2*day), time.Hour)
+	edited, err := s.AddTranscriptVersion(ctx, TranscriptVersion{Webinar: old, Kind: KindEdit, Source: LiveTranscript, State: VersionDone},
+		[]captions.Caption{{ID: "e-1", Text: "corrected", StartMS: 0, EndMS: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetDefaultTranscript(ctx, old, edited.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	recentChat := mk("old transcript, but a chat message after the cut-off")
 	segment(recentChat, 1, cut.Add(-3*day))
@@ -177,8 +185,11 @@ func TestRetentionDeletesExactlyTheOlder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d != (ContentDeleted{Segments: 1, Chat: 1, Questions: 1, Recordings: 1}) {
+	if d != (ContentDeleted{Segments: 1, Chat: 1, Questions: 1, Recordings: 1, Versions: 1}) {
 		t.Fatalf("deleted %+v", d)
+	}
+	if def, err := s.DefaultTranscript(ctx, old); err != nil || def != LiveTranscript {
+		t.Errorf("default transcript after retention: %q %v, want live", def, err)
 	}
 	counts := func(w string) [6]int {
 		var n [6]int
