@@ -172,6 +172,13 @@ var matrix = []matrixRow{
 	{route: "POST /api/webinars/:id/recording", path: "/api/webinars/{w}/recording", ctype: js, body: `{"on":false}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/recordings", path: "/api/webinars/{w}/recordings", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/recordings/:file", path: "/api/webinars/{w}/recordings/nosuch.webm", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
+	// Transcript versions (issue 11): those who manage settings. The matrix server has no
+	// re-transcription engine, so an allowed request to re-transcribe is a 503.
+	{route: "GET /api/webinars/:id/transcripts", path: "/api/webinars/{w}/transcripts", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /api/webinars/:id/transcripts/:vid", path: "/api/webinars/{w}/transcripts/live", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/transcripts", path: "/api/webinars/{w}/transcripts", ctype: js, body: `{"cues":[{"start_ms":0,"end_ms":900,"text":"Hello."}]}`, want: [nPrincipals]int{401, 403, 403, 201, 201, 403, 201}},
+	{route: "PUT /api/webinars/:id/transcripts/default", path: "/api/webinars/{w}/transcripts/default", ctype: js, body: `{"version":"live"}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "POST /api/webinars/:id/recordings/:rid/transcribe", path: "/api/webinars/{w}/recordings/nosuch/transcribe", want: [nPrincipals]int{401, 403, 403, 503, 503, 403, 503}},
 	// Registration is how strangers get in: open to all.
 	{route: "POST /api/webinars/:id/register", path: "/api/webinars/{w}/register", ctype: js, body: `{"name":"New","email":"{newcomer}"}`, want: all(201)},
 	{route: "POST /api/webinars/:id/join", path: "/api/webinars/{w}/join", ctype: js, body: `{"passcode":"1234"}`, want: all(409)}, // registration webinars take no passcode joins
