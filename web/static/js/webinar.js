@@ -226,10 +226,10 @@ function versionName(v) {
   const made = when(v.created_at);
   if (v.kind === 'retranscription') {
     const rec = recordings.find((r) => r.id === v.source);
-    return 'Transcribed again' + (v.engine ? ' by ' + v.engine : '') + (rec ? ' from the recording of ' + when(rec.started_at) : '') + ', ' + made;
+    return 'Transcribed again' + (v.engine ? ' by ' + v.engine : '') + (rec ? ' from the recording of ' + when(rec.started_at) : '') + ' · made ' + made;
   }
   const from = versions.find((o) => o.id === v.source);
-  return 'Corrected' + (from ? ' from ' + (from.kind === 'live' ? 'the live captions' : 'the version of ' + when(from.created_at)) : '') + ', ' + made;
+  return 'Corrected' + (from ? ' from ' + (from.kind === 'live' ? 'the live captions' : 'the version made ' + when(from.created_at)) : '') + ' · made ' + made;
 }
 
 function versionState(v) {
@@ -256,7 +256,7 @@ function defaultChoice(v, def) {
 // versionActions: edit a finished version, or download it in any format.
 function versionActions(v) {
   const cell = el('td', { className: 'version-actions' });
-  if (v.state !== 'done') return cell;
+  if (v.state !== 'done' || v.cues === 0) return cell;
   const edit = el('a', { href: '/dashboard/' + encodeURIComponent(id) + '/transcripts/' + encodeURIComponent(v.id), textContent: 'Edit', className: 'button edit-version' });
   const links = transcriptFormats.map(([format]) => {
     const a = el('a', { href: base + '/transcript.' + format + '?version=' + encodeURIComponent(v.id), textContent: format.toUpperCase(), download: '' });
@@ -318,8 +318,8 @@ function showRetranscribe() {
 async function showBackends() {
   const st = await api('GET', '/api/status');
   const parts = [];
-  if (st.captions && st.captions.region) parts.push('speech ' + st.captions.engine + ' in ' + st.captions.region);
-  for (const tr of st.translators || []) if (tr.region) parts.push('translator ' + tr.name + ' in ' + tr.region);
+  if (st.captions && st.captions.region) parts.push('speech engine ' + st.captions.engine + ' (region ' + st.captions.region + ')');
+  for (const tr of st.translators || []) if (tr.region) parts.push('translator ' + tr.name + ' (region ' + tr.region + ')');
   $('regions-backends').textContent = parts.length ? ' On this server: ' + parts.join(', ') + '.' : '';
 }
 
