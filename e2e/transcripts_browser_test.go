@@ -119,9 +119,11 @@ func TestBrowserTranscriptVersions(t *testing.T) {
 		}
 	}
 
-	// The cue editor on the live version: change the first cue, delete nothing, save.
+	// The cue editor on the live version: change the first cue, delete the last (after a
+	// "no", which keeps it, then a "yes"), save.
+	liveN := liveCues(t, api, bearer)
 	js(t, tab, `document.querySelector('#versions tr[data-id="live"] a.edit-version').click()`)
-	waitJS(t, tab, "the cue editor", `location.pathname === '/dashboard/`+w.ID+`/transcripts/live' && document.body.dataset.ready === '1' && document.querySelectorAll('#cues li').length === `+strconv.Itoa(liveCues(t, api, bearer)), 15*time.Second)
+	waitJS(t, tab, "the cue editor", `location.pathname === '/dashboard/`+w.ID+`/transcripts/live' && document.body.dataset.ready === '1' && document.querySelectorAll('#cues li').length === `+strconv.Itoa(liveN), 15*time.Second)
 	times, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('#cues .cue-time').textContent`))
 	if !strings.Contains(times, " – ") || !strings.Contains(times, ":") || !strings.Contains(times, ".") {
 		t.Errorf("cue time shown as %q, want mm:ss.s – mm:ss.s", times)
@@ -135,6 +137,14 @@ func TestBrowserTranscriptVersions(t *testing.T) {
 	if leave, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`)); !leave {
 		t.Error("the editor does not warn about leaving with unsaved changes")
 	}
+	lastWords, _ := chromedp.Run(tab, chromedp.Evaluate[string](`[...document.querySelectorAll('#cues textarea.cue-text')].pop().value`))
+	js(t, tab, `window.confirm = () => false; [...document.querySelectorAll('#cues button.delete-cue')].pop().click()`)
+	if n, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('#cues li').length`)); n != liveN {
+		t.Fatalf("declining the confirmation deleted the cue anyway: %d cues left of %d", n, liveN)
+	}
+	js(t, tab, `window.confirm = () => true; [...document.querySelectorAll('#cues button.delete-cue')].pop().click()`)
+	waitJS(t, tab, "the cue deleted", `document.querySelectorAll('#cues li').length === `+strconv.Itoa(liveN-1)+` &&
+		document.getElementById('changes').textContent === '1 cue changed, 1 cue deleted, not saved yet.'`, 5*time.Second)
 	checkNarrow(t, tab, s.URL, "the cue editor")
 	if err := chromedp.Do(tab, chromedp.EmulateViewport(1200, 900)); err != nil {
 		t.Fatal(err)
@@ -148,15 +158,22 @@ func TestBrowserTranscriptVersions(t *testing.T) {
 	if list.Default == "live" || list.Default == "" {
 		t.Fatalf("default after choosing the corrected version: %q", list.Default)
 	}
-	if srt := string(get(t, api+"/transcript.srt")); !strings.Contains(srt, corrected) {
-		t.Errorf("transcript.srt (default) misses the correction:\n%s", srt)
+	for _, v := range list.Versions {
+		if v.ID == list.Default && (v.Kind != "edit" || v.Source != "live" || v.Cues != liveN-1) {
+			t.Errorf("the default version %+v, want an edit of live with %d cues", v, liveN-1)
+		}
 	}
-	if srt := string(get(t, api+"/transcript.srt?version=live")); strings.Contains(srt, "zebras") || !strings.Contains(strings.ToLower(srt), "morning") {
-		t.Errorf("transcript.srt?version=live changed or lost its words:\n%s", srt)
+	// Subtitle lines wrap at about 42 characters: compare the words.
+	flat := func(b []byte) string { return strings.Join(strings.Fields(string(b)), " ") }
+	if srt := flat(get(t, api+"/transcript.srt")); !strings.Contains(srt, corrected) || strings.Contains(srt, lastWords) {
+		t.Errorf("transcript.srt (default) misses the correction or keeps the deleted cue %q:\n%s", lastWords, srt)
+	}
+	if srt := flat(get(t, api+"/transcript.srt?version=live")); strings.Contains(srt, "zebras") || !strings.Contains(srt, lastWords) {
+		t.Errorf("transcript.srt?version=live changed or lost its last cue %q:\n%s", lastWords, srt)
 	}
 	// The page's per-version links download that version.
 	href, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('#versions tr[data-kind="edit"] a[data-format="vtt"]').href`))
-	if !strings.Contains(href, "?version=") || !strings.Contains(string(get(t, href)), corrected) {
+	if !strings.Contains(href, "?version=") || !strings.Contains(flat(get(t, href)), corrected) {
 		t.Errorf("the corrected version's WebVTT link %q does not give the correction", href)
 	}
 
