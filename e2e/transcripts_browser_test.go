@@ -151,7 +151,7 @@ func TestBrowserTranscriptVersions(t *testing.T) {
 	}
 	js(t, tab, `document.getElementById('save').click()`)
 	waitJS(t, tab, "back on the webinar's page with the corrected version", `location.pathname === '/dashboard/`+w.ID+`' && document.body.dataset.ready === '1' &&
-		!!document.querySelector('#versions tr[data-kind="edit"]')`, 30*time.Second)
+		!!document.querySelector('#versions tr[data-kind="edit"]') && document.getElementById('notice').textContent.includes('saved as a new version')`, 30*time.Second)
 	js(t, tab, `const r = document.querySelector('#versions tr[data-kind="edit"] input.default-version'); r.checked = true; r.dispatchEvent(new Event('change'))`)
 	waitJS(t, tab, "the corrected version chosen", `document.getElementById('notice').textContent.includes('is now the default download')`, 15*time.Second)
 	consoleAPI(t, "GET", api+"/transcripts", bearer, "", &list)

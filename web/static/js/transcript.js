@@ -80,11 +80,19 @@ async function save() {
   }
 }
 
+// startingFrom names the version edited as the webinar's page does.
+function startingFrom(list) {
+  const v = list.versions.find((o) => o.id === vid);
+  if (!v || v.kind === 'live') return 'Starting from the live captions';
+  const made = new Date(v.created_at).toLocaleString();
+  return v.kind === 'retranscription' ? 'Starting from the recording transcribed again by ' + v.engine + ', made ' + made : 'Starting from the corrected version made ' + made;
+}
+
 async function load() {
-  const [w, version] = await Promise.all([api('GET', base), api('GET', base + '/transcripts/' + encodeURIComponent(vid))]);
+  const [w, list, version] = await Promise.all([api('GET', base), api('GET', base + '/transcripts'), api('GET', base + '/transcripts/' + encodeURIComponent(vid))]);
   document.title = 'Edit transcript: ' + w.title + ' · Lectern';
   $('editor-title').textContent = 'Edit transcript: ' + w.title;
-  $('about').textContent = (vid === 'live' ? 'Starting from the live captions' : 'Starting from version ' + vid) + ', ' + version.cues.length + (version.cues.length === 1 ? ' cue.' : ' cues.');
+  $('about').textContent = startingFrom(list) + ', ' + version.cues.length + (version.cues.length === 1 ? ' cue.' : ' cues.');
   cues = version.cues.map((c) => {
     const original = { text: c.text, speaker: c.speaker || '' };
     return { start_ms: c.start_ms, end_ms: c.end_ms, text: original.text, speaker: original.speaker, original, deleted: false };

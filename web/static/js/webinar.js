@@ -384,7 +384,10 @@ document.addEventListener('DOMContentLoaded', async () => {
     exportLinks();
     await Promise.all([loadMembers(), loadRegistrations(), loadLanguages(), loadRecordings(), showBackends()].map((p) => p.catch(showError)));
     await loadTranscripts().catch(showError); // after the recordings, which name the sources
-    if (new URLSearchParams(location.search).get('saved')) notice('Your corrections are saved as a new version. Choose "Default" to download it.');
+    if (new URLSearchParams(location.search).get('saved')) {
+      notice('Your corrections are saved as a new version. Choose "Default" to download it.');
+      history.replaceState(null, '', location.pathname + location.hash); // a reload does not say it again
+    }
     document.body.dataset.ready = '1';
   } catch (err) {
     showError(err);
