@@ -201,6 +201,14 @@ func TestBrowserTranscriptVersions(t *testing.T) {
 		t.Errorf("regions after clearing: %q", got.Regions)
 	}
 
+	// Regions changed elsewhere (another co-host, a script) after the page loaded: the
+	// server refuses, and the page shows its reason.
+	if st := consoleAPI(t, "PATCH", api, bearer, `{"regions":["eu-west"]}`, nil); st != 200 {
+		t.Fatalf("PATCH regions: %d", st)
+	}
+	js(t, tab, `document.querySelector('#retranscribe button.retranscribe').click()`)
+	waitJS(t, tab, "the server's refusal shown", `document.getElementById('error').textContent.includes('region "local"')`, 15*time.Second)
+
 	js(t, tab, `document.querySelector('#versions tr[data-kind="edit"] details').open = true`)
 	checkNarrow(t, tab, s.URL, "the webinar's page")
 	chromedp.Run(tab, chromedp.Navigate("about:blank"))
@@ -223,4 +231,33 @@ func checkNarrow(t *testing.T, tab context.Context, origin, page string) {
 	if foreign := foreignRequests(t, tab, origin); len(foreign) > 0 {
 		t.Errorf("%s requested other origins: %v", page, foreign)
 	}
+}
+
+// TestBrowserTranscribeAgainNotConfigured: on a server without a re-transcription engine the
+// webinar's page offers the recording but disables "Transcribe again" and says why.
+func TestBrowserTranscribeAgainNotConfigured(t *testing.T) {
+	dir := t.TempDir()
+	const email, password = "teacher@school.example", "correct horse battery staple"
+	addUser(t, dir, email, password, false)
+	s := startServer(t, dir, "--retranscribe-engine", "none")
+	bearer := apiToken(t, dir, email)
+	var w struct {
+		ID        string `json:"id"`
+		StreamKey string `json:"stream_key"`
+	}
+	if st := consoleAPI(t, "POST", s.URL+"/api/webinars", bearer, `{"title":"Plain class","visibility":"public"}`, &w); st != 201 || w.StreamKey == "" {
+		t.Fatalf("create: %d %+v", st, w)
+	}
+	speakAndRecord(t, s.URL, w.ID, w.StreamKey, bearer)
+
+	b := newBrowser(t, "")
+	tab := b.tab(t, s.URL+"/login?next=/dashboard/"+w.ID)
+	signIn(t, tab, email, password)
+	waitJS(t, tab, "the webinar's page", `location.pathname === '/dashboard/`+w.ID+`' && document.body.dataset.ready === '1'`, 30*time.Second)
+	waitJS(t, tab, "Transcribe again disabled with the reason", `(() => { const b = document.querySelector('#retranscribe button.retranscribe');
+		return !!b && b.disabled && document.getElementById('retranscribe-blocked').textContent.includes('not set up on this server'); })()`, 15*time.Second)
+	if e := text(t, tab, "error"); e != "" {
+		t.Errorf("the webinar's page shows an error: %q", e)
+	}
+	chromedp.Run(tab, chromedp.Navigate("about:blank"))
 }
