@@ -27,7 +27,7 @@ const exportFiles = [
 let view = null; // the webinar as the server last described it
 let recordings = []; // GET .../recordings, for "transcribe again"
 let versions = []; // GET .../transcripts: versions
-let engine = null; // the re-transcription engine the server offers (null: none)
+let engine; // the re-transcription engine the server offers (null: none; undefined: not asked yet)
 let pollTimer = 0; // set while a re-transcription runs
 
 const when = (t) => (!t || t.startsWith('0001-') ? '' : new Date(t).toLocaleString());
@@ -293,6 +293,7 @@ function retranscribeBlock() {
 }
 
 function showRetranscribe() {
+  if (engine === undefined) return; // loadTranscripts shows it, without a wrong "not set up" first
   const done = recordings.filter((r) => !(r.duration_s === 0 && r.bytes === 0));
   const block = retranscribeBlock();
   $('retranscribe-engine').textContent = engine ? 'Engine: ' + engine.name + ', region ' + engine.region + '.' : '';
