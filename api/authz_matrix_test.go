@@ -129,6 +129,7 @@ var matrix = []matrixRow{
 	{route: "GET /studio/:id", path: "/studio/{w}", want: all(200)},
 	{route: "GET /watch/:id", path: "/watch/{w}", want: all(200)},
 	{route: "GET /dashboard/:id", path: "/dashboard/{w}", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	{route: "GET /dashboard/:id/transcripts/:vid", path: "/dashboard/{w}/transcripts/live", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /login", path: "/login", want: all(200)},
 	{route: "GET /account", path: "/account", want: all(200)},
 	{route: "GET /dashboard", path: "/dashboard", want: all(200)},

@@ -24,6 +24,7 @@ func (s *Server) pageRoutes() {
 	s.echo.GET("/studio/:id", s.page("studio.html"))
 	s.echo.GET("/watch/:id", s.page("watch.html"))
 	s.echo.GET("/dashboard/:id", s.webinarPage)
+	s.echo.GET("/dashboard/:id/transcripts/:vid", s.transcriptEditorPage)
 	s.echo.GET("/login", staticPage("login.html"))
 	s.echo.GET("/account", staticPage("account.html"))
 	s.echo.GET("/dashboard", staticPage("dashboard.html"))
@@ -220,6 +221,19 @@ func (s *Server) webinarPage(c echo.Context) error {
 		return err
 	}
 	return servePage(c, "webinar.html")
+}
+
+// transcriptEditorPage is /dashboard/:id/transcripts/:vid, the cue editor, for the same
+// people as the webinar's page. A version that does not exist is the page's own error (from
+// the API), not "no such webinar".
+func (s *Server) transcriptEditorPage(c echo.Context) error {
+	if callerOf(c).mustEnrol {
+		return c.Redirect(http.StatusFound, "/account")
+	}
+	if _, err := s.require(c, c.Param("id"), auth.ActManageSettings); err != nil {
+		return err
+	}
+	return servePage(c, "transcript.html")
 }
 
 func servePage(c echo.Context, name string) error {

@@ -1,4 +1,5 @@
-// One webinar's dashboard page (/dashboard/{id}): settings, links, people, downloads, delete.
+// One webinar's dashboard page (/dashboard/{id}): settings, links, people, transcripts,
+// downloads, delete.
 // Every change goes through the JSON API with the session's CSRF token (session.js); what the
 // page shows is what the server answered, never what the form last held.
 import { api, me, signOut, $, showError, el } from './session.js';
@@ -24,6 +25,10 @@ const exportFiles = [
 ];
 
 let view = null; // the webinar as the server last described it
+let recordings = []; // GET .../recordings, for "transcribe again"
+let versions = []; // GET .../transcripts: versions
+let engine; // the re-transcription engine the server offers (null: none; undefined: not asked yet)
+let pollTimer = 0; // set while a re-transcription runs
 
 const when = (t) => (!t || t.startsWith('0001-') ? '' : new Date(t).toLocaleString());
 
@@ -67,6 +72,7 @@ function show(v) {
   $('s-qa').checked = v.qa;
   $('s-waiting').checked = !!v.waiting_room;
   $('s-locked').checked = !!v.locked;
+  $('s-regions').value = (v.regions || []).join(', ');
   $('passcode-state').textContent = v.has_passcode ? 'A passcode is set: viewers type it before they watch.' : 'No passcode.';
   $('remove-passcode').classList.toggle('hidden', !v.has_passcode);
   $('watch-url').value = v.watch_url;
@@ -91,10 +97,15 @@ function changedSettings() {
   set('qa', $('s-qa').checked, view.qa);
   set('waiting_room', $('s-waiting').checked, !!view.waiting_room);
   set('locked', $('s-locked').checked, !!view.locked);
+  const regions = regionList($('s-regions').value);
+  if (regions.join(',') !== (view.regions || []).join(',')) body.regions = regions;
   const starts = $('s-starts').value;
   if (starts && starts !== localInput(view.starts_at)) body.starts_at = new Date(starts).toISOString();
   return body;
 }
+
+// regionList reads the comma-separated processing regions ("" = any the policy allows).
+function regionList(text) { return text.split(',').map((r) => r.trim()).filter((r) => r !== ''); }
 
 async function patch(body) { show(await api('PATCH', base, body)); }
 
@@ -194,6 +205,8 @@ function duration(s) {
 
 async function loadRecordings() {
   const recs = await api('GET', base + '/recordings');
+  recordings = recs;
+  showRetranscribe();
   $('recordings-empty').classList.toggle('hidden', recs.length > 0);
   $('recordings').classList.toggle('hidden', recs.length === 0);
   $('recordings').tBodies[0].replaceChildren(...recs.map((r) => {
@@ -207,13 +220,121 @@ async function loadRecordings() {
   }));
 }
 
+// versionName says in words what a version is: where it came from and when.
+function versionName(v) {
+  if (v.kind === 'live') return 'Live captions';
+  const made = when(v.created_at);
+  if (v.kind === 'retranscription') {
+    const rec = recordings.find((r) => r.id === v.source);
+    return 'Transcribed again' + (v.engine ? ' by ' + v.engine : '') + (rec ? ' from the recording of ' + when(rec.started_at) : '') + ' · made ' + made;
+  }
+  const from = versions.find((o) => o.id === v.source);
+  return 'Corrected' + (from ? ' from ' + (from.kind === 'live' ? 'the live captions' : 'the version made ' + when(from.created_at)) : '') + ' · made ' + made;
+}
+
+function versionState(v) {
+  if (v.state === 'running') {
+    const pct = Math.round(v.progress * 100);
+    const bar = el('progress', { max: 1, value: v.progress });
+    bar.setAttribute('aria-label', 'Progress of ' + versionName(v));
+    return el('td', { className: 'running' }, bar, el('span', { textContent: ' Transcribing… ' + pct + '%' }));
+  }
+  if (v.state === 'failed') return el('td', { className: 'failed', textContent: 'Failed: ' + (v.error || 'unknown error') });
+  return el('td', { textContent: 'Ready · ' + v.cues + (v.cues === 1 ? ' cue' : ' cues') });
+}
+
+function defaultChoice(v, def) {
+  const r = el('input', { type: 'radio', name: 'default-version', value: v.id, checked: v.id === def, disabled: v.state !== 'done', className: 'default-version' });
+  r.setAttribute('aria-label', 'Download ' + versionName(v) + ' by default');
+  r.addEventListener('change', () => run(async () => {
+    await api('PUT', base + '/transcripts/default', { version: v.id });
+    await loadTranscripts();
+  }, versionName(v) + ' is now the default download.'));
+  return el('td', {}, el('label', { className: 'inline' }, r, el('span', { textContent: 'Default' })));
+}
+
+// versionActions: edit a finished version, or download it in any format.
+function versionActions(v) {
+  const cell = el('td', { className: 'version-actions' });
+  if (v.state !== 'done' || v.cues === 0) return cell;
+  const edit = el('a', { href: '/dashboard/' + encodeURIComponent(id) + '/transcripts/' + encodeURIComponent(v.id), textContent: 'Edit', className: 'button edit-version' });
+  const links = transcriptFormats.map(([format]) => {
+    const a = el('a', { href: base + '/transcript.' + format + '?version=' + encodeURIComponent(v.id), textContent: format.toUpperCase(), download: '' });
+    a.dataset.format = format;
+    return el('li', {}, a);
+  });
+  cell.append(edit, el('details', { className: 'version-downloads' }, el('summary', { textContent: 'Download' }), el('ul', { className: 'downloads' }, ...links)));
+  return cell;
+}
+
+async function loadTranscripts() {
+  clearTimeout(pollTimer);
+  pollTimer = 0;
+  const list = await api('GET', base + '/transcripts');
+  versions = list.versions;
+  engine = list.engine || null;
+  $('versions').tBodies[0].replaceChildren(...versions.map((v) => {
+    const tr = el('tr', {}, el('td', { textContent: versionName(v) }), versionState(v), defaultChoice(v, list.default), versionActions(v));
+    tr.dataset.id = v.id;
+    tr.dataset.kind = v.kind;
+    tr.dataset.state = v.state;
+    return tr;
+  }));
+  showRetranscribe();
+  // Poll while a re-transcription runs: the server reports its progress, nothing pushes it.
+  if (versions.some((v) => v.state === 'running')) pollTimer = setTimeout(() => loadTranscripts().catch(showError), 2000);
+}
+
+// retranscribeBlock says why no recording can be transcribed again, "" when one can.
+function retranscribeBlock() {
+  if (!engine) return 'Transcribing again is not set up on this server (it needs a re-transcription engine).';
+  if (!engine.allowed) return 'Transcribing again is blocked: ' + engine.reason + '. Change the processing regions in Settings, or ask an administrator.';
+  return '';
+}
+
+function showRetranscribe() {
+  if (engine === undefined) return; // loadTranscripts shows it, without a wrong "not set up" first
+  const done = recordings.filter((r) => !(r.duration_s === 0 && r.bytes === 0));
+  const block = retranscribeBlock();
+  $('retranscribe-engine').textContent = engine ? 'Engine: ' + engine.name + ', region ' + engine.region + '.' : '';
+  $('retranscribe-blocked').textContent = block;
+  $('retranscribe-blocked').classList.toggle('hidden', block === '' || done.length === 0);
+  $('retranscribe-empty').classList.toggle('hidden', done.length > 0);
+  $('retranscribe').replaceChildren(...done.map((r) => {
+    const running = versions.some((v) => v.source === r.id && v.state === 'running');
+    const b = el('button', { type: 'button', className: 'small retranscribe', textContent: running ? 'Transcribing…' : 'Transcribe again', disabled: block !== '' || running });
+    if (block) b.title = block;
+    b.addEventListener('click', () => run(async () => {
+      await api('POST', base + '/recordings/' + encodeURIComponent(r.id) + '/transcribe');
+      await loadTranscripts();
+    }, 'The recording is being transcribed again in the background; its progress shows in the list.'));
+    const li = el('li', {}, el('span', { textContent: 'Recording of ' + when(r.started_at) + ' (' + duration(r.duration_s) + ') ' }), b);
+    li.dataset.id = r.id;
+    return li;
+  }));
+}
+
+// showBackends lists the regions this server's speech engine and translators run in, so a
+// host types labels that exist.
+async function showBackends() {
+  const st = await api('GET', '/api/status');
+  const parts = [];
+  if (st.captions && st.captions.region) parts.push('speech engine ' + st.captions.engine + ' (region ' + st.captions.region + ')');
+  for (const tr of st.translators || []) if (tr.region) parts.push('translator ' + tr.name + ' (region ' + tr.region + ')');
+  $('regions-backends').textContent = parts.length ? ' On this server: ' + parts.join(', ') + '.' : '';
+}
+
 function wire() {
   $('signout').addEventListener('click', signOut);
   $('settings').addEventListener('submit', (e) => {
     e.preventDefault();
     const body = changedSettings();
     if (Object.keys(body).length === 0) { notice('Nothing changed.'); return; }
-    run(async () => { await patch(body); await loadRegistrations(); }, 'Settings saved.');
+    run(async () => {
+      await patch(body);
+      await loadRegistrations();
+      if (body.regions) await loadTranscripts(); // the regions decide whether "transcribe again" may run
+    }, 'Settings saved.');
   });
   $('passcode-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -262,7 +383,12 @@ document.addEventListener('DOMContentLoaded', async () => {
     wire();
     show(await api('GET', base));
     exportLinks();
-    await Promise.all([loadMembers(), loadRegistrations(), loadLanguages(), loadRecordings()].map((p) => p.catch(showError)));
+    await Promise.all([loadMembers(), loadRegistrations(), loadLanguages(), loadRecordings(), showBackends()].map((p) => p.catch(showError)));
+    await loadTranscripts().catch(showError); // after the recordings, which name the sources
+    if (new URLSearchParams(location.search).get('saved')) {
+      notice('Your corrections are saved as a new version. Choose "Default" to download it.');
+      history.replaceState(null, '', location.pathname + location.hash); // a reload does not say it again
+    }
     document.body.dataset.ready = '1';
   } catch (err) {
     showError(err);
