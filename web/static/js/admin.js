@@ -50,17 +50,27 @@ let myID = '';
 let users = [];
 const webinarTitles = new Map();
 
-// ask shows the confirmation dialog and resolves to {ok, reason}.
+// ask shows the confirmation dialog and resolves to {ok, reason}. The answer is the button
+// that submitted the form (or Escape), not the dialog's later "close" event: that event is
+// queued, and one arriving late would answer the next question too.
 function ask({ title, text, yes, reason }) {
   const d = $('confirm-dialog');
+  const form = $('confirm-form');
   $('confirm-title').textContent = title;
   $('confirm-text').textContent = text;
   $('confirm-yes').textContent = yes;
   $('confirm-reason-label').classList.toggle('hidden', !reason);
   $('confirm-reason').value = '';
-  d.returnValue = '';
   return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve({ ok: d.returnValue === 'yes', reason: $('confirm-reason').value.trim() }), { once: true });
+    const answer = (ok) => {
+      form.removeEventListener('submit', onSubmit);
+      d.removeEventListener('cancel', onCancel);
+      resolve({ ok, reason: $('confirm-reason').value.trim() });
+    };
+    const onSubmit = (e) => answer(e.submitter?.value === 'yes');
+    const onCancel = () => answer(false);
+    form.addEventListener('submit', onSubmit);
+    d.addEventListener('cancel', onCancel);
     d.showModal();
     (reason ? $('confirm-reason') : $('confirm-no')).focus();
   });
