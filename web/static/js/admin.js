@@ -1,5 +1,6 @@
 // The admin console: people (invite, disable, two-factor reset, admin role), the policy every
-// webinar follows, the audit log and the storage each webinar takes.
+// webinar follows, the audit log, webhooks with their delivery log and the storage each
+// webinar takes.
 import { api, me, signOut, $, showError, el } from './session.js';
 
 const never = (t) => !t || t.startsWith('0001-');
@@ -15,6 +16,8 @@ const eventText = {
   'user.admin_changed': 'Administrator role changed',
   '2fa.reset': 'Two-factor sign-in reset by an administrator',
   'policy.changed': 'Policy changed',
+  'webhook.created': 'Webhook added',
+  'webhook.deleted': 'Webhook deleted',
   'signin.success': 'Signed in',
   'signin.failure': 'Sign-in failed',
   'signin.lockout': 'Address locked out after wrong passwords',
@@ -47,17 +50,27 @@ let myID = '';
 let users = [];
 const webinarTitles = new Map();
 
-// ask shows the confirmation dialog and resolves to {ok, reason}.
+// ask shows the confirmation dialog and resolves to {ok, reason}. The answer is the button
+// that submitted the form (or Escape), not the dialog's later "close" event: that event is
+// queued, and one arriving late would answer the next question too.
 function ask({ title, text, yes, reason }) {
   const d = $('confirm-dialog');
+  const form = $('confirm-form');
   $('confirm-title').textContent = title;
   $('confirm-text').textContent = text;
   $('confirm-yes').textContent = yes;
   $('confirm-reason-label').classList.toggle('hidden', !reason);
   $('confirm-reason').value = '';
-  d.returnValue = '';
   return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve({ ok: d.returnValue === 'yes', reason: $('confirm-reason').value.trim() }), { once: true });
+    const answer = (ok) => {
+      form.removeEventListener('submit', onSubmit);
+      d.removeEventListener('cancel', onCancel);
+      resolve({ ok, reason: $('confirm-reason').value.trim() });
+    };
+    const onSubmit = (e) => answer(e.submitter?.value === 'yes');
+    const onCancel = () => answer(false);
+    form.addEventListener('submit', onSubmit);
+    d.addEventListener('cancel', onCancel);
     d.showModal();
     (reason ? $('confirm-reason') : $('confirm-no')).focus();
   });
@@ -174,21 +187,24 @@ function showInvite(email, res) {
   $('invite-url').select();
 }
 
-async function copyInvite() {
-  const input = $('invite-url');
+// copyFrom copies a read-only field's text and says so on its button for a moment.
+async function copyFrom(inputID, button) {
+  const input = $(inputID);
+  const label = button.textContent;
   try {
     await navigator.clipboard.writeText(input.value);
   } catch {
     input.select();
     document.execCommand('copy'); // no clipboard API on plain-HTTP origins other than localhost
   }
-  $('copy-invite').textContent = 'Copied';
-  setTimeout(() => { $('copy-invite').textContent = 'Copy link'; }, 2000);
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = label; }, 2000);
 }
 
 // Policy: the form sends only the fields the server answered with, so it works with a server
 // that knows fewer settings than the form shows (those are greyed out and named).
 let policyFields = [];
+let savedPolicy = {};
 const policyNames = {
   chat: 'chat', qa: 'questions and answers', recording: 'recording', waiting_room_default: 'waiting room',
   passcode_required: 'passcode required', max_duration_minutes: 'longest webinar', allowed_regions: 'processing regions',
@@ -199,6 +215,7 @@ function policyInputs() { return [...document.querySelectorAll('#policy [data-fi
 
 function showPolicy(p) {
   policyFields = Object.keys(p);
+  savedPolicy = p;
   const missing = [];
   for (const input of policyInputs()) {
     const f = input.dataset.field;
@@ -210,6 +227,7 @@ function showPolicy(p) {
     else input.value = p[f];
   }
   $('p-free-plan').disabled = !('max_duration_minutes' in p);
+  showRetention();
   $('policy-unsupported').textContent = missing.length ? 'This server does not support these settings yet: ' + missing.join('; ') + '.' : '';
   $('policy-unsupported').classList.toggle('hidden', !missing.length);
 }
@@ -232,15 +250,43 @@ function readPolicy() {
 
 async function loadPolicy() { showPolicy(await api('GET', '/api/admin/policy')); }
 
+// retentionText says in plain words what a retention of n days deletes.
+function retentionText(n) {
+  return 'Once a day, the transcripts, chat, questions and recordings (files too) of every webinar with no activity for ' +
+    n + (n === 1 ? ' day' : ' days') + ' are deleted for good. The webinars, their settings and their people stay.';
+}
+
+function showRetention() {
+  const n = Number($('p-retention').value);
+  const on = Number.isInteger(n) && n > 0;
+  $('p-retention-warn').textContent = on ? retentionText(n) : '';
+  $('p-retention-warn').classList.toggle('hidden', !on);
+}
+
+// keepsLess reports whether the new policy deletes data the saved one keeps: retention
+// turned on, or shortened.
+function keepsLess(next) {
+  const was = savedPolicy.retention_days || 0;
+  const now = next.retention_days || 0;
+  return now > 0 && (was === 0 || now < was);
+}
+
 async function savePolicy(e) {
   e.preventDefault();
   showError('');
+  $('policy-error').textContent = '';
   $('policy-state').textContent = '';
   try {
-    showPolicy(await api('PUT', '/api/admin/policy', readPolicy()));
+    const next = readPolicy();
+    if (keepsLess(next)) {
+      const a = await ask({ title: 'Delete data older than ' + next.retention_days + ' days?', yes: 'Save and delete old data',
+        text: retentionText(next.retention_days) + ' The first deletion runs within a day and cannot be undone.' });
+      if (!a.ok) return;
+    }
+    showPolicy(await api('PUT', '/api/admin/policy', next));
     $('policy-state').textContent = 'Saved at ' + new Date().toLocaleTimeString() + '.';
     await loadAudit();
-  } catch (err) { showError(err); }
+  } catch (err) { $('policy-error').textContent = 'Not saved: ' + (err.message || err); }
 }
 
 // Audit log. Dates are the admin's local days: "to" includes the whole day.
@@ -316,6 +362,90 @@ async function loadStorage() {
   }));
 }
 
+// Webhooks: every endpoint (account-wide and per webinar), each with its delivery log.
+const webhookEvents = {
+  'webinar.started': 'goes live', 'webinar.ended': 'ends', 'recording.ready': 'recording ready',
+  'transcript.ready': 'transcript ready', 'participant.joined': 'people join',
+};
+
+const fetchWebhooks = fresh(() => api('GET', '/api/admin/webhooks'));
+
+function hostOf(u) {
+  try { return new URL(u).host; } catch { return u; }
+}
+
+function webhookRow(h) {
+  const path = '/api/admin/webhooks/' + encodeURIComponent(h.id);
+  const log = el('button', { type: 'button', textContent: 'Delivery log', className: 'small secondary' });
+  log.dataset.action = 'log';
+  log.addEventListener('click', () => act(() => showDeliveries(h)));
+  const del = el('button', { type: 'button', textContent: 'Delete', className: 'small danger' });
+  del.dataset.action = 'delete';
+  del.addEventListener('click', () => act(async () => {
+    const a = await ask({ title: 'Delete the webhook to ' + hostOf(h.url) + '?', yes: 'Delete webhook',
+      text: 'Lectern stops telling ' + hostOf(h.url) + ' about new events at once, and its delivery log is deleted.' });
+    if (!a.ok) return;
+    await api('DELETE', path);
+    if ($('wh-log').dataset.id === h.id) $('wh-log').classList.add('hidden');
+    await Promise.all([loadWebhooks(), loadAudit()]);
+  }));
+  const scope = h.webinar_id ? 'webinar "' + (webinarTitles.get(h.webinar_id) || h.webinar_id) + '"' : 'every webinar';
+  const tr = labelled('webhooks', el('tr', {},
+    el('td', {}, hostOf(h.url), el('span', { className: 'sub', textContent: h.description || '' })),
+    el('td', { textContent: scope }),
+    el('td', { textContent: h.events.map((e) => webhookEvents[e] || e).join(', ') }),
+    el('td', { textContent: h.format === 'slack' ? 'chat message' : 'signed JSON' }),
+    el('td', { textContent: when(h.created_at) }),
+    el('td', { className: 'actions' }, log, del)));
+  tr.dataset.id = h.id;
+  return tr;
+}
+
+// act runs a button's action and shows what went wrong next to the webhooks.
+async function act(run) {
+  $('wh-error').textContent = '';
+  try { await run(); } catch (err) { $('wh-error').textContent = String(err.message || err); }
+}
+
+async function loadWebhooks() {
+  const hs = await fetchWebhooks();
+  if (!hs) return;
+  $('webhooks').tBodies[0].replaceChildren(...(hs.length ? hs.map(webhookRow)
+    : [el('tr', {}, el('td', { colSpan: 6, textContent: 'No webhooks yet.' }))]));
+}
+
+async function showDeliveries(h) {
+  const ds = await api('GET', '/api/admin/webhooks/' + encodeURIComponent(h.id) + '/deliveries?limit=100');
+  $('wh-log').dataset.id = h.id;
+  $('wh-log-title').textContent = 'Deliveries to ' + hostOf(h.url) + ', newest first';
+  $('deliveries').tBodies[0].replaceChildren(...(ds.length ? ds.map((d) => {
+    const ok = d.status >= 200 && d.status < 300;
+    const tr = labelled('deliveries', el('tr', {}, el('td', { textContent: when(d.at) }),
+      el('td', { textContent: d.event_type }),
+      el('td', { textContent: d.status ? String(d.status) + (ok ? ' (delivered)' : '') : 'no answer', className: ok ? '' : 'failed' }),
+      el('td', { textContent: String(d.attempt) }), el('td', { textContent: d.error || '' })));
+    tr.dataset.event = d.event_type;
+    tr.dataset.status = String(d.status);
+    return tr;
+  }) : [el('tr', {}, el('td', { colSpan: 5, textContent: 'Nothing sent yet.' }))]));
+  $('wh-log').classList.remove('hidden');
+}
+
+async function addWebhook(e) {
+  e.preventDefault();
+  await act(async () => {
+    const events = [...document.querySelectorAll('#wh-events input:checked')].map((c) => c.value);
+    if (!events.length) throw new Error('Choose at least one event to send.');
+    const res = await api('POST', '/api/admin/webhooks', { url: $('wh-url').value.trim(), events,
+      format: $('wh-format').value, description: $('wh-desc').value.trim() });
+    $('wh-secret').value = res.secret;
+    $('wh-secret-out').classList.remove('hidden');
+    $('wh-secret').select();
+    $('add-webhook').reset();
+    await Promise.all([loadWebhooks(), loadAudit()]);
+  });
+}
+
 async function addUser(e) {
   e.preventDefault();
   showError('');
@@ -340,9 +470,12 @@ document.addEventListener('DOMContentLoaded', async () => {
   }
   for (const [action, text] of Object.entries(eventText)) $('a-action').append(el('option', { value: action, textContent: text }));
   $('add-user').addEventListener('submit', addUser);
-  $('copy-invite').addEventListener('click', copyInvite);
+  $('copy-invite').addEventListener('click', (e) => copyFrom('invite-url', e.currentTarget));
+  $('copy-secret').addEventListener('click', (e) => copyFrom('wh-secret', e.currentTarget));
   $('policy').addEventListener('submit', savePolicy);
   $('p-free-plan').addEventListener('click', () => { $('p-duration').value = '40'; });
+  $('p-retention').addEventListener('input', showRetention);
+  $('add-webhook').addEventListener('submit', addWebhook);
   $('audit-filter').addEventListener('submit', async (e) => {
     e.preventDefault();
     showError('');
@@ -351,7 +484,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('console').classList.remove('hidden');
   try {
     await Promise.all([loadUsers(), loadStorage(), loadPolicy()]);
-    await loadAudit();
+    await Promise.all([loadAudit(), loadWebhooks()]);
   } catch (err) { showError(err); }
   document.body.dataset.ready = '1';
 });

@@ -394,3 +394,57 @@ document.addEventListener('DOMContentLoaded', async () => {
     showError(err);
   }
 });
+
+// Webhooks of this webinar (host only: the server answers 403 to anyone else, and the
+// section stays hidden). Its own start-up, so it does not wait for, or hold up, the rest.
+const webhookEventNames = {
+  'webinar.started': 'goes live', 'webinar.ended': 'ends', 'recording.ready': 'recording ready',
+  'transcript.ready': 'transcript ready', 'participant.joined': 'people join',
+};
+
+function webhookHost(u) {
+  try { return new URL(u).host; } catch { return u; }
+}
+
+async function loadWebhooks() {
+  const hs = await api('GET', base + '/webhooks');
+  $('wh-empty').classList.toggle('hidden', hs.length > 0);
+  $('webhooks').classList.toggle('hidden', hs.length === 0);
+  $('webhooks').tBodies[0].replaceChildren(...hs.map((h) => {
+    const b = el('button', { type: 'button', textContent: 'Delete', className: 'small danger delete-webhook' });
+    b.addEventListener('click', () => {
+      if (!window.confirm('Delete the webhook to ' + webhookHost(h.url) + '? It hears nothing more about this webinar.')) return;
+      run(async () => { await api('DELETE', base + '/webhooks/' + encodeURIComponent(h.id)); await loadWebhooks(); }, 'Webhook deleted.');
+    });
+    const tr = el('tr', {}, el('td', { textContent: webhookHost(h.url) }),
+      el('td', { textContent: h.events.map((e) => webhookEventNames[e] || e).join(', ') }),
+      el('td', { textContent: h.format === 'slack' ? 'chat message' : 'signed JSON' }),
+      el('td', { textContent: when(h.created_at) }), el('td', {}, b));
+    tr.dataset.id = h.id;
+    return tr;
+  }));
+}
+
+function addWebhook(e) {
+  e.preventDefault();
+  const events = [...document.querySelectorAll('#add-webhook .wh-event:checked')].map((c) => c.value);
+  run(async () => {
+    if (!events.length) throw new Error('Choose at least one event to send.');
+    const res = await api('POST', base + '/webhooks', { url: $('wh-url').value.trim(), events, format: $('wh-format').value });
+    $('wh-secret').value = res.secret;
+    $('wh-secret-out').classList.remove('hidden');
+    $('add-webhook').reset();
+    await loadWebhooks();
+  }, 'Webhook added. Copy its secret now: it is not shown again.');
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  try {
+    await me();
+    await loadWebhooks();
+  } catch { return; } // not the host (403), or signed out: the section stays hidden
+  $('add-webhook').addEventListener('submit', addWebhook);
+  copyButton($('copy-secret'), 'wh-secret');
+  $('webhooks-section').classList.remove('hidden');
+  $('webhooks-section').dataset.ready = '1';
+});
