@@ -150,7 +150,7 @@ func TestBrowserAdminPolicyAndWebhooks(t *testing.T) {
 		joinAs(t, watch, "Bo")
 		waitJS(t, watch, "the chat-off note", `document.getElementById('chat-form').classList.contains('hidden') &&
 			!document.getElementById('chat-off').classList.contains('hidden') &&
-			document.getElementById('chat-off').textContent.includes('chat off')`, 30*time.Second)
+			document.getElementById('chat-off').textContent.includes('Chat is off')`, 30*time.Second)
 		chromedp.Run(watch, chromedp.Navigate("about:blank"))
 	})
 

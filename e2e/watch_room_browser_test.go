@@ -338,7 +338,7 @@ func TestBrowserWatchPasscodeAndSettings(t *testing.T) {
 		document.querySelector('#chat-to option[value="everyone"]').disabled &&
 		document.getElementById('chat-off').textContent.includes('hosts only')`, 15*time.Second)
 	waitJS(t, watch, "Q&A off", `document.getElementById('qa-form').classList.contains('hidden') &&
-		document.getElementById('qa-off').textContent.includes('turned Q&A off')`, 15*time.Second)
+		document.getElementById('qa-off').textContent.includes('Q&A is off')`, 15*time.Second)
 	js(t, watch, `document.getElementById('chat-text').value = 'Can you hear me?';
 		document.getElementById('chat-form').requestSubmit()`)
 	waitJS(t, watch, "the message to the hosts", `[...document.querySelectorAll('#chat-list li.msg')].some(li =>

@@ -97,13 +97,13 @@ export class RoomPanel {
     everyone.disabled = chat === 'hosts';
     everyone.hidden = chat === 'hosts';
     if (chat === 'hosts') $('chat-to').value = 'hosts';
-    const why = chat === 'off' ? 'The host turned chat off: you can read earlier messages but not send any.'
+    const why = chat === 'off' ? 'Chat is off in this webinar: you can read earlier messages but not send any.'
       : chat === 'hosts' ? 'In this webinar your messages go to the hosts only.' : '';
     $('chat-off').textContent = why;
     $('chat-off').classList.toggle('hidden', !why);
     const qa = staff || this.allowed.qa;
     $('qa-form').classList.toggle('hidden', !qa);
-    $('qa-off').textContent = qa ? '' : 'The host turned Q&A off: no new questions or votes for now.';
+    $('qa-off').textContent = qa ? '' : 'Q&A is off in this webinar: no new questions or votes for now.';
     $('qa-off').classList.toggle('hidden', qa);
     this.renderQuestions();
   }
