@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -76,6 +80,25 @@ func TestBrowserVirtualBackground(t *testing.T) {
 		t.Fatalf("turning blur on broke the session: state %q", live)
 	}
 
+	// An uploaded picture replaces the background: the fake camera shows no person, so the
+	// preview (what is sent) is the picture's magenta nearly everywhere. On a phone-wide page.
+	if err := chromedp.Do(studio, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	js(t, studio, `(() => { const s = document.getElementById('bg'); s.value = 'image'; s.dispatchEvent(new Event('change')); })()`)
+	if err := chromedp.Do(studio, chromedp.SetUploadFiles("#bg-file", []string{magentaPNG(t)})); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, studio, "the uploaded picture behind the presenter", `(() => { const v = document.getElementById('preview');
+	  const c = document.createElement('canvas'); c.width = 64; c.height = 36; const x = c.getContext('2d');
+	  x.drawImage(v, 0, 0, 64, 36); const [r, g, b] = x.getImageData(2, 2, 1, 1).data; return r > 200 && g < 60 && b > 200; })()`, 30*time.Second)
+	if w, _ := chromedp.Run(studio, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("the studio with the background choice is %d px wide in a 390 px window", w)
+	}
+	if low, err := chromedp.Run(studio, chromedp.Evaluate[[]string](lowContrast)); err != nil || len(low) > 0 {
+		t.Errorf("studio text below 4.5:1 contrast: %v (%v)", low, err)
+	}
+
 	js(t, studio, `(() => { const s = document.getElementById('bg'); s.value = 'none'; s.dispatchEvent(new Event('change')); })()`)
 	waitJS(t, studio, "the camera back on the WHIP sender", sentVideo+` === 'camera'`, 10*time.Second)
 	if foreign := foreignRequests(t, studio, s.URL); len(foreign) > 0 {
@@ -113,4 +136,21 @@ func notFound(pattern string) chromedp.Action[chromedp.Void] {
 		_, err := cdp.Call(ctx, tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}})
 		return err
 	})
+}
+
+// magentaPNG writes a small magenta picture for the upload.
+func magentaPNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 90))
+	draw.Draw(img, img.Bounds(), &image.Uniform{C: color.RGBA{R: 255, B: 255, A: 255}}, image.Point{}, draw.Src)
+	path := filepath.Join(t.TempDir(), "background.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
