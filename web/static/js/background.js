@@ -77,9 +77,15 @@ function frameLoop(track, send) {
   src.width = width;
   src.height = height;
   const ctx = src.getContext('2d');
+  let warned = false;
   const feed = async (img) => {
     cover(ctx, img);
-    try { await send(src); } catch (err) { console.warn('background: frame dropped', err); }
+    try {
+      await send(src);
+    } catch (err) {
+      if (!warned) console.warn('background: segmentation failed, frames dropped', err);
+      warned = true;
+    }
   };
   if ('MediaStreamTrackProcessor' in window) {
     const own = track.clone(); // stopped with the loop, without touching the camera
