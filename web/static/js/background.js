@@ -127,6 +127,7 @@ export class Background {
     this.output = null;
     this.stopLoop = null;
     this.segmenter = null;
+    this.loading = null;
     this.counted = 0;
     this.since = performance.now();
   }
@@ -155,15 +156,19 @@ export class Background {
     this.onChange(this.track());
   }
 
+  // load makes the one segmenter; effects chosen while it loads wait for the same one.
+  async load() {
+    const SelfieSegmentation = await loadSegmenter();
+    const seg = new SelfieSegmentation({ locateFile: (file) => base + file });
+    seg.setOptions({ modelSelection: 1 }); // landscape model: 16:9 webcams
+    seg.onResults((r) => this.draw(r));
+    await seg.initialize();
+    this.segmenter = seg;
+  }
+
   async start() {
-    if (!this.segmenter) {
-      const SelfieSegmentation = await loadSegmenter();
-      const seg = new SelfieSegmentation({ locateFile: (file) => base + file });
-      seg.setOptions({ modelSelection: 1 }); // landscape model: 16:9 webcams
-      seg.onResults((r) => this.draw(r));
-      await seg.initialize();
-      this.segmenter = seg;
-    }
+    this.loading ||= this.load().catch((err) => { this.loading = null; throw err; });
+    await this.loading;
     if (this.stopLoop || !this.camera || this.effect === 'none') return; // changed meanwhile
     this.output ||= this.canvas.captureStream(frameRate).getVideoTracks()[0];
     this.stopLoop = frameLoop(this.camera, (img) => this.segmenter.send({ image: img }));
