@@ -112,8 +112,7 @@ func TestBrowserVirtualBackground(t *testing.T) {
 		if err := chromedp.Do(tab, notFound("*/static/mediapipe/*"), chromedp.Navigate(s.URL+"/studio/"+w.ID+"?key="+w.StreamKey)); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, tab, "the studio", `document.body.dataset.ready === '1'`, 30*time.Second)
-		time.Sleep(time.Second) // the model check runs alongside the page's start-up
+		waitJS(t, tab, "the studio's model check", `document.getElementById('bg-row').dataset.model === 'missing'`, 30*time.Second)
 		if shown, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`!document.getElementById('bg-row').classList.contains('hidden')`)); shown {
 			t.Fatal("the background choice is shown though the model files are missing")
 		}

@@ -217,7 +217,9 @@ export class Background {
 // backgroundControls shows the studio's background choice when the model is there and wires
 // it to bg. The uploaded picture is decoded in the page and never sent anywhere.
 export async function backgroundControls(bg, { row, select, file, status }) {
-  if (!(await segmentationAvailable())) return false;
+  const ok = await segmentationAvailable();
+  row.dataset.model = ok ? 'ready' : 'missing'; // for the page's tests: the check is done
+  if (!ok) return false;
   for (const [value, b] of Object.entries(builtins)) select.add(new Option(b.label + ' background', value), select.options.length - 1);
   row.classList.remove('hidden');
   const say = (text) => { status.textContent = text; };
