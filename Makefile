@@ -7,7 +7,7 @@ ADDR      ?= :8080
 DATA      ?= ./lectern-data
 TEST_FLAGS ?= -race -timeout 30m
 
-.PHONY: all build run test deps-run deps-test lint fuzz bench clean
+.PHONY: all build run test deps-run deps-test mediapipe lint fuzz bench clean
 
 all: build
 
@@ -17,7 +17,12 @@ deps-run:
 deps-test:
 	@scripts/debian-deps.sh test
 
-build: deps-run
+# The studio's virtual background model (npm @mediapipe/selfie_segmentation) into the git-ignored
+# web/static/mediapipe/, embedded with web/static. Never fails: without it the option is hidden.
+mediapipe:
+	@scripts/fetch-mediapipe.sh
+
+build: deps-run mediapipe
 	$(GO) build -o $(BIN) ./cmd/lectern
 
 run: build
@@ -29,7 +34,7 @@ lint:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/lectern
 
-test: deps-test lint
+test: deps-test mediapipe lint
 	$(GO) test $(TEST_FLAGS) ./...
 
 # Short fuzzing of every fuzz target (the seed corpora already run as part of `make test`).

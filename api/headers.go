@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -11,6 +12,19 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
+
+// studioContentSecurityPolicy adds only 'wasm-unsafe-eval' for the studio: its virtual
+// background compiles MediaPipe's segmentation WASM, which this server serves itself. No
+// eval of JavaScript and no other origin; the other pages run no WASM and keep the policy above.
+var studioContentSecurityPolicy = strings.Replace(contentSecurityPolicy,
+	"script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", 1)
+
+func studioSecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Content-Security-Policy", studioContentSecurityPolicy)
+		return next(c)
+	}
+}
 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -21,7 +21,7 @@ const presenterLinkTTL = 12 * time.Hour
 
 func (s *Server) pageRoutes() {
 	s.echo.GET("/static/*", staticFiles())
-	s.echo.GET("/studio/:id", s.page("studio.html"))
+	s.echo.GET("/studio/:id", s.page("studio.html"), studioSecurityHeaders)
 	s.echo.GET("/watch/:id", s.page("watch.html"))
 	s.echo.GET("/dashboard/:id", s.webinarPage)
 	s.echo.GET("/dashboard/:id/transcripts/:vid", s.transcriptEditorPage)

@@ -1,6 +1,7 @@
 import { negotiate, hangUp, webinarId, webinarInfo, PublishError } from './whip.js';
 import { Backoff, Notice } from './reconnect.js';
 import { startConsole } from './console.js';
+import { Background, backgroundControls } from './background.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
@@ -8,6 +9,9 @@ const params = new URLSearchParams(location.search);
 let pc = null, session = null, camera = null, screenTx = null, screenStream = null;
 // csrf is set when a signed-in panelist publishes with their session instead of a stream key.
 let csrf = '';
+// videoTx carries the camera, or the background effect's canvas track (background.js).
+let videoTx = null;
+const background = new Background(sendVideo);
 const sessionHeaders = (key) => (key || !csrf ? undefined : { 'X-CSRF-Token': csrf });
 // wanted: the presenter pressed "Go live" and not "End broadcast"; while it holds, a lost
 // connection is re-established on its own instead of leaving the teacher talking to nobody.
@@ -38,6 +42,15 @@ async function openCamera() {
     video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
   });
   $('preview').srcObject = camera;
+  await background.attach(camera.getVideoTracks()[0]).catch(showError);
+}
+
+// sendVideo shows and sends track (camera or effect) in place of the last one: replaceTrack
+// needs no renegotiation, which WHIP does not have.
+function sendVideo(track) {
+  if (!track) return;
+  $('preview').srcObject = new MediaStream([track]);
+  if (videoTx && pc) videoTx.sender.replaceTrack(track).catch(showError);
 }
 
 // goLive is the "Go live" button: the first publish, whose errors go straight to the presenter.
@@ -67,11 +80,11 @@ async function publish() {
   const conn = new RTCPeerConnection();
   pc = conn;
   const [audio] = camera.getAudioTracks();
-  const [video] = camera.getVideoTracks();
+  const video = background.track();
   // Three sections, fixed at the start: WHIP has no renegotiation, so the screen-share
   // section exists from the beginning and gets a track when sharing starts.
   conn.addTransceiver(audio || 'audio', { direction: 'sendonly', streams: [camera] });
-  conn.addTransceiver(video || 'video', { direction: 'sendonly', streams: [camera] });
+  videoTx = conn.addTransceiver(video || 'video', { direction: 'sendonly', streams: [camera] });
   const [shared] = screenStream ? screenStream.getVideoTracks() : [];
   screenTx = conn.addTransceiver(shared || 'video', { direction: 'sendonly' });
   conn.addEventListener('connectionstatechange', () => onConnectionState(conn));
@@ -248,6 +261,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('cam').addEventListener('click', () => toggle($('cam'), camera && camera.getVideoTracks()[0], 'Turn camera off', 'Turn camera on'));
   $('share').addEventListener('click', shareScreen);
   $('key').addEventListener('change', watchLink);
+  backgroundControls(background, { row: $('bg-row'), select: $('bg'), file: $('bg-file'), status: $('bg-status') });
   window.addEventListener('pagehide', () => { const key = $('key').value.trim(); hangUp(session, key, sessionHeaders(key)); });
   // Signed in or not decides whether the console may moderate; the CSRF token is used for
   // publishing only when there is no stream key.
