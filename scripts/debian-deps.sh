@@ -2,8 +2,10 @@
 # Installs the Debian packages Lectern needs, only those missing. Usage: debian-deps.sh run|test
 set -euo pipefail
 
+# curl, openssl and ca-certificates fetch and check the studio's background model
+# (scripts/fetch-mediapipe.sh) where npm is not installed.
 run_pkgs=(gcc libc6-dev pkg-config libpocketsphinx-dev pocketsphinx-en-us
-  apertium apertium-eng-spa apertium-eng-cat apertium-fr-es)
+  apertium apertium-eng-spa apertium-eng-cat apertium-fr-es curl ca-certificates openssl)
 # Tests also drive a real browser, make speech and Opus files themselves, publish over WHIP
 # with GStreamer's webrtcbin (e2e/testdata/gst-whip-publish.py, through python3-gi) and read
 # recordings back with ffprobe (ffmpeg).
