@@ -46,15 +46,18 @@ func TestRecordingSurvivesSIGKILL(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	p := readWebM(t, path, true)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
 	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[videoTrack] < 60 {
 		t.Fatalf("killed recording kept %d clusters, blocks %v", p.clusters, p.blocks)
 	}
-	codecs, _ := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
+	codecs, packets, _ := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) {
 		t.Errorf("ffprobe streams %v", codecs)
+	}
+	if len(packets) < 2 || packets[0] == 0 || packets[1] == 0 {
+		t.Errorf("ffprobe read packets %v: audio and the main video must have some", packets)
 	}
 	t.Logf("after SIGKILL at 5 s: %d clusters, blocks %v, last audio at %d ms", p.clusters, p.blocks, p.lastMs[audioTrack])
 }

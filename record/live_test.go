@@ -156,7 +156,7 @@ func TestRecordRealPublisher(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	path := filepath.Join(t.TempDir(), "r.webm")
-	rec, err := Create(path, Options{NeedKeyframe: func() { s.RequestKeyframe("w1") }})
+	rec, err := Create(path, Options{NeedKeyframe: func(bool) { s.RequestKeyframe("w1") }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRecordRealPublisher(t *testing.T) {
 		t.Error("the recorder never asked the presenter for a keyframe")
 	}
 	p := readWebM(t, path, false)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
 	if p.blocks[audioTrack] == 0 || p.blocks[videoTrack] == 0 {
@@ -182,9 +182,12 @@ func TestRecordRealPublisher(t *testing.T) {
 	if d := p.duration / 1000; math.Abs(d-sent.Seconds()) > 1 {
 		t.Errorf("WebM duration %.2f s, sent %v", d, sent)
 	}
-	codecs, d := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
+	codecs, packets, d := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) {
 		t.Errorf("ffprobe streams %v", codecs)
+	}
+	if len(packets) < 2 || packets[0] == 0 || packets[1] == 0 {
+		t.Errorf("ffprobe read packets %v: audio and the main video must have some", packets)
 	}
 	if math.Abs(d-sent.Seconds()) > 1 {
 		t.Errorf("ffprobe duration %.2f s, sent %v", d, sent)

@@ -20,6 +20,7 @@ import (
 type Broadcaster interface {
 	AddTap(room string, t broadcast.Tap) (remove func())
 	RequestKeyframe(room string)
+	RequestScreenKeyframe(room string)
 }
 
 // Manager runs at most one recording per webinar, each a tap on the
@@ -93,16 +94,23 @@ func (m *Manager) Start(webinar string) (id string, started bool, err error) {
 		return "", false, fmt.Errorf("record %s: %w", webinar, err)
 	}
 	rec, err := Create(path, Options{
-		Log:          m.log.With("webinar", webinar, "recording", id),
-		Dropped:      m.dropped,
-		NeedKeyframe: func() { m.bc.RequestKeyframe(webinar) },
+		Log:     m.log.With("webinar", webinar, "recording", id),
+		Dropped: m.dropped,
+		NeedKeyframe: func(screen bool) {
+			if screen {
+				m.bc.RequestScreenKeyframe(webinar)
+			} else {
+				m.bc.RequestKeyframe(webinar)
+			}
+		},
 	})
 	if err != nil {
 		return "", false, err
 	}
 	m.active[webinar] = &active{id: id, path: path, rec: rec, remove: m.bc.AddTap(webinar, rec)}
-	// A recording started mid-stream needs a keyframe to begin its video.
+	// A recording started mid-stream needs keyframes to begin its video.
 	m.bc.RequestKeyframe(webinar)
+	m.bc.RequestScreenKeyframe(webinar)
 	m.log.Info("recording started", "webinar", webinar, "recording", id)
 	return id, true, nil
 }
