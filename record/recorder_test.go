@@ -18,6 +18,7 @@ type synth struct {
 	vseq, aseq uint16
 	vts, ats   uint32
 	frames     int
+	size       int // bytes per video packet (default 200)
 }
 
 func (s *synth) videoFrame() []*rtp.Packet {
@@ -26,7 +27,11 @@ func (s *synth) videoFrame() []*rtp.Packet {
 	s.vts += 3000
 	var pkts []*rtp.Packet
 	for i := 0; i < 3; i++ {
-		payload := make([]byte, 200)
+		n := s.size
+		if n == 0 {
+			n = 200
+		}
+		payload := make([]byte, n)
 		if i == 0 {
 			payload[0] = 0x10 // S=1, PID=0
 			payload[1] = 0x01 // P=1: inter frame
