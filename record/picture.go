@@ -1,5 +1,7 @@
 package record
 
+import "github.com/pion/rtp"
+
 // source is where a queued packet comes from.
 type source int
 
@@ -21,12 +23,26 @@ const (
 // videoIn is one presenter video (camera or screen share) as the recorder
 // reassembles and times it.
 type videoIn struct {
-	asm     vp8Assembler
+	asm     assembler
 	clock   trackClock
 	session string
 	lastMs  int64 // time of its newest frame
 	seen    bool  // a frame was seen
 	askedMs int64 // when a keyframe was last asked for (-1: not waiting)
+}
+
+// assembler turns one video's RTP packets into whole frames, waiting for a
+// keyframe at the start and after any loss.
+type assembler interface {
+	push(pkt *rtp.Packet) (frame []byte, keyframe bool, ts uint32)
+	takeNeedKey() bool // a keyframe should be requested (reported once)
+}
+
+func newAssembler(mime string) assembler {
+	if mime == mimeH264 {
+		return &h264Assembler{needKey: true}
+	}
+	return &vp8Assembler{needKey: true}
 }
 
 // picture routes whole frames to the two video tracks: the main picture
@@ -53,12 +69,19 @@ func (p *picture) init() {
 // handleVideo reassembles a camera or screen packet and writes a completed
 // frame where the picture routes it.
 func (r *Recorder) handleVideo(it item) {
+	if it.mime != r.videoMime {
+		if !r.otherCodec {
+			r.otherCodec = true
+			r.opts.Log.Warn("video in another codec than the recording's is not recorded", "codec", it.mime, "recording", r.videoMime)
+		}
+		return
+	}
 	in := &r.pic.in[it.src]
-	if it.session != in.session {
+	if it.session != in.session || in.asm == nil {
 		// A new presenter session: its first frames are inter frames
 		// referencing nothing we have.
 		in.session = it.session
-		in.asm = vp8Assembler{needKey: true}
+		in.asm = newAssembler(it.mime)
 	}
 	frame, key, ts := in.asm.push(it.pkt)
 	if in.asm.takeNeedKey() {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,31 +53,40 @@ type Options struct {
 	NeedKeyframe func(screen bool)
 }
 
-// Recorder is a broadcast tap writing one WebM file. WriteAudio, WriteVideo
-// and WriteScreen never block: packets go to a bounded queue drained by the
-// recorder's own goroutine.
+// Recorder is a broadcast tap writing one WebM (or, for H.264, Matroska)
+// file. WriteAudio, WriteVideo and WriteScreen never block: packets go to a
+// bounded queue drained by the recorder's own goroutine.
 type Recorder struct {
-	opts   Options
-	q      chan item
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	audio  webm.BlockWriteCloser
-	video  webm.BlockWriteCloser
-	camera webm.BlockWriteCloser
+	opts Options
+	q    chan item
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	f    *os.File
 
-	// Owned by the writer goroutine.
+	// Owned by the writer goroutine. The writers are nil until the video
+	// codec, and so the container, is known (container.go).
+	audio      webm.BlockWriteCloser
+	video      webm.BlockWriteCloser
+	camera     webm.BlockWriteCloser
+	pending    []item
+	videoMime  string
+	sps, pps   []byte // H.264 parameter sets seen before the file started
 	audioClock trackClock
 	lastMs     int64
 	pic        picture
+	otherCodec bool // a video packet in another codec was ignored (logged once)
+	dead       bool // the file could not be started: nothing more is written
 
 	mu       sync.Mutex
+	path     string
 	duration time.Duration
 	err      error
 }
 
 type item struct {
 	src     source
+	mime    string
 	session string
 	pkt     *rtp.Packet
 }
@@ -97,30 +105,13 @@ func Create(path string, opts Options) (*Recorder, error) {
 		q:          make(chan item, queueLen),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+		f:          f,
+		path:       path,
 		audioClock: trackClock{rate: 48000},
 	}
 	r.pic.init()
-	ws, err := webm.NewSimpleBlockWriter(f, tracks(), r.writerOptions()...)
-	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("record: start webm %s: %w", path, err)
-	}
-	r.audio, r.video, r.camera = ws[0], ws[1], ws[2]
 	go r.run()
 	return r, nil
-}
-
-func tracks() []webm.TrackEntry {
-	return []webm.TrackEntry{
-		{Name: "Audio", TrackNumber: audioTrack, TrackUID: audioTrack, CodecID: "A_OPUS", TrackType: 2,
-			Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2}},
-		// Width and height are required by some players; the real size is in
-		// the VP8 keyframes and decoders follow it.
-		{Name: "Screen share, else camera", TrackNumber: videoTrack, TrackUID: videoTrack, CodecID: "V_VP8", TrackType: 1,
-			Video: &webm.Video{PixelWidth: 640, PixelHeight: 480}},
-		{Name: "Camera during screen share", TrackNumber: cameraTrack, TrackUID: cameraTrack, CodecID: "V_VP8", TrackType: 1,
-			Video: &webm.Video{PixelWidth: 640, PixelHeight: 480}},
-	}
 }
 
 func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
@@ -143,25 +134,25 @@ func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 }
 
 // WriteAudio queues a presenter Opus packet (broadcast.Tap).
-func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(srcAudio, session, pkt) }
+func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(srcAudio, "", session, pkt) }
 
-// WriteVideo queues a presenter camera packet (broadcast.VideoTap). Only VP8
-// is recorded; other codecs are ignored.
+// WriteVideo queues a presenter camera packet (broadcast.VideoTap). VP8 and
+// H.264 are recorded; other codecs are ignored.
 func (r *Recorder) WriteVideo(session, mime string, pkt *rtp.Packet) {
-	if strings.EqualFold(mime, "video/VP8") {
-		r.enqueue(srcCamera, session, pkt)
+	if m, ok := recordable(mime); ok {
+		r.enqueue(srcCamera, m, session, pkt)
 	}
 }
 
 // WriteScreen queues a presenter screen-share packet (broadcast.ScreenTap),
 // under the same rules as WriteVideo.
 func (r *Recorder) WriteScreen(session, mime string, pkt *rtp.Packet) {
-	if strings.EqualFold(mime, "video/VP8") {
-		r.enqueue(srcScreen, session, pkt)
+	if m, ok := recordable(mime); ok {
+		r.enqueue(srcScreen, m, session, pkt)
 	}
 }
 
-func (r *Recorder) enqueue(src source, session string, pkt *rtp.Packet) {
+func (r *Recorder) enqueue(src source, mime, session string, pkt *rtp.Packet) {
 	select {
 	case <-r.stop:
 		return
@@ -170,7 +161,7 @@ func (r *Recorder) enqueue(src source, session string, pkt *rtp.Packet) {
 	// The caller reuses pkt after we return.
 	c := pkt.Clone()
 	select {
-	case r.q <- item{src: src, session: session, pkt: c}:
+	case r.q <- item{src: src, mime: mime, session: session, pkt: c}:
 	default:
 		if r.opts.Dropped != nil {
 			r.opts.Dropped.Inc()
@@ -199,6 +190,13 @@ func (r *Recorder) run() {
 }
 
 func (r *Recorder) handle(it item) {
+	switch {
+	case r.dead:
+		return
+	case r.audio == nil:
+		r.hold(it)
+		return
+	}
 	if it.src != srcAudio {
 		r.handleVideo(it)
 		return
@@ -239,6 +237,14 @@ func (r *Recorder) write(w webm.BlockWriteCloser, key bool, ms int64, b []byte) 
 }
 
 func (r *Recorder) finish() {
+	if r.audio == nil {
+		// Stopped before any video: an audio-only (or empty) WebM.
+		r.start(webmFormat, nil)
+	}
+	if r.audio == nil {
+		_ = r.f.Close()
+		return
+	}
 	err := errors.Join(r.audio.Close(), r.video.Close(), r.camera.Close())
 	if err != nil {
 		r.fail(err)
@@ -252,6 +258,14 @@ func (r *Recorder) fail(err error) {
 		r.opts.Log.Error("recording write failed", "err", err)
 		r.err = fmt.Errorf("record: write: %w", err)
 	}
+}
+
+// Path is the recording's file: its extension changes from .webm to .mkv
+// when the presenter's video turns out to be H.264.
+func (r *Recorder) Path() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.path
 }
 
 // Duration is the media time written so far.
