@@ -27,6 +27,12 @@ type parsedWebM struct {
 // mid-element (a killed recorder); everything before that must parse.
 func readWebM(t testing.TB, path string, truncated bool) parsedWebM {
 	t.Helper()
+	return readDoc(t, path, truncated, "webm")
+}
+
+// readDoc is readWebM for a file of the EBML doc type docType (webm, matroska).
+func readDoc(t testing.TB, path string, truncated bool, docType string) parsedWebM {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +45,8 @@ func readWebM(t testing.TB, path string, truncated bool) parsedWebM {
 	if err != nil && !(truncated && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF))) {
 		t.Fatalf("parse %s: %v", path, err)
 	}
-	if doc.Header.DocType != "webm" {
-		t.Fatalf("doc type %q, want webm", doc.Header.DocType)
+	if doc.Header.DocType != docType {
+		t.Fatalf("doc type %q, want %s", doc.Header.DocType, docType)
 	}
 	p := parsedWebM{blocks: map[uint64]int{}, lastMs: map[uint64]int64{}, duration: doc.Segment.Info.Duration}
 	for _, te := range doc.Segment.Tracks.TrackEntry {
