@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -23,7 +25,8 @@ import (
 
 // publishH264 connects a real pion presenter offering only H.264 (as OBS and
 // GStreamer do) and Opus.
-func publishH264(t *testing.T, s *broadcast.Server, room string) (video *webrtc.TrackLocalStaticSample, audio *webrtc.TrackLocalStaticRTP) {
+// wantKey is set when the server asks for a keyframe (PLI).
+func publishH264(t *testing.T, s *broadcast.Server, room string, wantKey *atomic.Bool) (video *webrtc.TrackLocalStaticSample, audio *webrtc.TrackLocalStaticRTP) {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	h264 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
@@ -48,9 +51,23 @@ func publishH264(t *testing.T, s *broadcast.Server, room string) (video *webrtc.
 	audio, _ = webrtc.NewTrackLocalStaticRTP(opus, "audio", "pub")
 	video, _ = webrtc.NewTrackLocalStaticSample(h264, "camera", "pub")
 	for _, tr := range []webrtc.TrackLocal{audio, video} {
-		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		x, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
 			t.Fatal(err)
 		}
+		go func() {
+			for {
+				pkts, _, err := x.Sender().ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, pk := range pkts {
+					if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+						wantKey.Store(true)
+					}
+				}
+			}
+		}()
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -102,7 +119,8 @@ func TestRecordRealH264Publisher(t *testing.T) {
 		t.Fatal(err)
 	}
 	remove := s.AddTap("w1", rec)
-	video, audio := publishH264(t, s, "w1")
+	var wantKey atomic.Bool
+	video, audio := publishH264(t, s, "w1", &wantKey)
 
 	sent := 6 * time.Second
 	start := time.Now()
@@ -119,7 +137,12 @@ func TestRecordRealH264Publisher(t *testing.T) {
 				t.Fatal(err)
 			}
 		case <-videoTick.C:
-			// The file loops; it starts with an IDR, so does every loop.
+			// The file loops; it has an IDR every 30 access units, and a
+			// keyframe request skips to the next one, as an encoder would
+			// answer it.
+			if wantKey.Swap(false) && next%30 != 0 {
+				next += 30 - next%30
+			}
 			if err := video.WriteSample(media.Sample{Data: annexB(aus[next%len(aus)]), Duration: time.Second / 30}); err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +164,8 @@ func TestRecordRealH264Publisher(t *testing.T) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
 	codecs, packets, d := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "h264", "h264"}) || packets[0] == 0 || packets[1] < 150 {
+	// Generous: a loaded machine loses packets and waits for the next keyframe.
+	if !slices.Equal(codecs, []string{"opus", "h264", "h264"}) || packets[0] == 0 || packets[1] < 60 {
 		t.Errorf("ffprobe streams %v packets %v", codecs, packets)
 	}
 	if math.Abs(d-sent.Seconds()) > 1 {
