@@ -71,6 +71,10 @@ func (r *Recorder) hold(it item) {
 		}
 		if cfg, ok := avcConfig(r.sps, r.pps); ok {
 			r.start(mkvFormat, cfg)
+		} else if !r.askedParams {
+			// They come with a keyframe; a presenter mid-stream sends one on request.
+			r.askedParams = true
+			r.askKeyframe(it.src, -1)
 		}
 	case len(r.pending) >= holdMax:
 		r.opts.Log.Warn("no recordable video yet: recording audio to WebM; later H.264 video will be missing")

@@ -66,17 +66,18 @@ type Recorder struct {
 
 	// Owned by the writer goroutine. The writers are nil until the video
 	// codec, and so the container, is known (container.go).
-	audio      webm.BlockWriteCloser
-	video      webm.BlockWriteCloser
-	camera     webm.BlockWriteCloser
-	pending    []item
-	videoMime  string
-	sps, pps   []byte // H.264 parameter sets seen before the file started
-	audioClock trackClock
-	lastMs     int64
-	pic        picture
-	otherCodec bool // a video packet in another codec was ignored (logged once)
-	dead       bool // the file could not be started: nothing more is written
+	audio       webm.BlockWriteCloser
+	video       webm.BlockWriteCloser
+	camera      webm.BlockWriteCloser
+	pending     []item
+	videoMime   string
+	sps, pps    []byte // H.264 parameter sets seen before the file started
+	askedParams bool   // a keyframe (bringing them) was asked for
+	audioClock  trackClock
+	lastMs      int64
+	pic         picture
+	otherCodec  bool // a video packet in another codec was ignored (logged once)
+	dead        bool // the file could not be started: nothing more is written
 
 	mu       sync.Mutex
 	path     string
