@@ -1,6 +1,6 @@
-// Package record writes a webinar's presenter media to WebM as viewers get
-// it: Opus audio, VP8 camera and screen share, depacketized from RTP without
-// transcoding. Clusters have unknown size and start at least every 2 s, so a
+// Package record writes a webinar's presenter media as viewers get it: Opus
+// audio, camera and screen share, depacketized from RTP without transcoding,
+// to WebM for VP8 and to Matroska for H.264 (container.go). Clusters have unknown size and start at least every 2 s, so a
 // process killed mid-way leaves a file playable up to its last cluster.
 //
 // Viewers see the camera and the screen share side by side; a file cannot
