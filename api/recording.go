@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"lectern/auth"
 	"lectern/models"
+	"lectern/record"
 )
 
 // recordingJSON is one entry of GET /api/webinars/:id/recordings.
@@ -139,20 +141,33 @@ func (s *Server) listRecordings(c echo.Context) error {
 	out := make([]recordingJSON, 0, len(recs))
 	for _, r := range recs {
 		out = append(out, recordingJSON{ID: r.ID, StartedAt: r.StartedAt, DurationS: r.Duration.Seconds(),
-			Bytes: r.Bytes, URL: "/api/webinars/" + a.w.ID + "/recordings/" + r.ID + ".webm"})
+			Bytes: r.Bytes, URL: s.recordingURL(a.w.ID, r.ID)})
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// recordingFile is GET /api/webinars/:id/recordings/:rid.webm, with range requests (seeking
-// in a player, resumed downloads).
+// recordingURL is where a recording downloads: {rid}.webm, or {rid}.mkv for an H.264
+// recording (Matroska: WebM cannot hold H.264).
+func (s *Server) recordingURL(webinar, id string) string {
+	ext := ".webm"
+	if s.Recorder != nil {
+		ext = filepath.Ext(s.Recorder.Path(webinar, id))
+	}
+	return "/api/webinars/" + webinar + "/recordings/" + id + ext
+}
+
+// recordingFile is GET /api/webinars/:id/recordings/:rid.webm (or .mkv), with range requests
+// (seeking in a player, resumed downloads). A link with the other extension (a webhook sent
+// before the codec was known) is redirected to the file's own.
 func (s *Server) recordingFile(c echo.Context) error {
 	a, err := s.require(c, c.Param("id"), auth.ActManageSettings)
 	if err != nil {
 		return err
 	}
-	rid, ok := strings.CutSuffix(c.Param("file"), ".webm")
-	if !ok || s.Recorder == nil {
+	file := c.Param("file")
+	ext := filepath.Ext(file)
+	rid := strings.TrimSuffix(file, ext)
+	if ext != ".webm" && ext != ".mkv" || s.Recorder == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no such recording")
 	}
 	r, err := s.Store.RecordingOf(c.Request().Context(), a.w.ID, rid)
@@ -162,7 +177,11 @@ func (s *Server) recordingFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(s.Recorder.Path(a.w.ID, r.ID))
+	path := s.Recorder.Path(a.w.ID, r.ID)
+	if filepath.Ext(path) != ext {
+		return c.Redirect(http.StatusFound, s.recordingURL(a.w.ID, r.ID))
+	}
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return echo.NewHTTPError(http.StatusNotFound, "recording file is missing")
 	}
@@ -174,7 +193,7 @@ func (s *Server) recordingFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentType, "video/webm")
-	http.ServeContent(c.Response(), c.Request(), r.ID+".webm", fi.ModTime(), f)
+	c.Response().Header().Set(echo.HeaderContentType, record.ContentType(path))
+	http.ServeContent(c.Response(), c.Request(), r.ID+ext, fi.ModTime(), f)
 	return nil
 }

@@ -355,7 +355,7 @@ func (s *Server) End(roomName, sessionID string) error {
 }
 
 // AddTap attaches t to the room's presenter audio (and camera video if t is a
-// VideoTap), across presenter reconnects, until remove is called.
+// VideoTap, screen share if a ScreenTap), across presenter reconnects, until remove is called.
 func (s *Server) AddTap(roomName string, t Tap) (remove func()) {
 	r := s.room(roomName, true)
 	if r == nil {
@@ -369,6 +369,14 @@ func (s *Server) AddTap(roomName string, t Tap) (remove func()) {
 func (s *Server) RequestKeyframe(roomName string) {
 	if r := s.room(roomName, false); r != nil {
 		r.tracks[roleCamera].requestKeyframe()
+	}
+}
+
+// RequestScreenKeyframe is RequestKeyframe for the screen share (a recording
+// switching its main picture to the screen).
+func (s *Server) RequestScreenKeyframe(roomName string) {
+	if r := s.room(roomName, false); r != nil {
+		r.tracks[roleScreen].requestKeyframe()
 	}
 }
 

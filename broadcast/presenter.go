@@ -121,6 +121,8 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 			p.room.tap(p.id, &pk.Packet)
 		case roleCamera:
 			p.room.tapVideo(p.id, codec.MimeType, &pk.Packet)
+		case roleScreen:
+			p.room.tapScreen(p.id, codec.MimeType, &pk.Packet)
 		}
 		rt.forward(pk, first, time.Now())
 		first = false

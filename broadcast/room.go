@@ -21,11 +21,19 @@ type VideoTap interface {
 	WriteVideo(session, mime string, pkt *rtp.Packet)
 }
 
-// tapEntry holds a tap and, if it takes video, the same tap as a VideoTap: the assertion is
-// made once when it is added, not per packet.
+// ScreenTap is a VideoTap that also receives the presenter's screen-share packets
+// (only while the presenter shares), under the same rules as WriteAudio.
+type ScreenTap interface {
+	VideoTap
+	WriteScreen(session, mime string, pkt *rtp.Packet)
+}
+
+// tapEntry holds a tap and, if it takes video (or the screen), the same tap as a VideoTap
+// (ScreenTap): the assertions are made once when it is added, not per packet.
 type tapEntry struct {
 	t Tap
 	v VideoTap
+	s ScreenTap
 }
 
 // room is one webinar's broadcast: at most one presenter, any number of viewers
@@ -70,9 +78,18 @@ func (r *room) tapVideo(session, mime string, pkt *rtp.Packet) {
 	}
 }
 
+func (r *room) tapScreen(session, mime string, pkt *rtp.Packet) {
+	for _, e := range *r.taps.Load() {
+		if e.s != nil {
+			e.s.WriteScreen(session, mime, pkt)
+		}
+	}
+}
+
 func (r *room) addTap(t Tap) (remove func()) {
 	e := &tapEntry{t: t}
 	e.v, _ = t.(VideoTap)
+	e.s, _ = t.(ScreenTap)
 	r.mu.Lock()
 	next := append(append([]*tapEntry{}, *r.taps.Load()...), e)
 	r.taps.Store(&next)

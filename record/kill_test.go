@@ -14,20 +14,24 @@ import (
 // ends with SIGKILL mid-recording.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("LECTERN_RECORD_HELPER"); path != "" {
+		if in := os.Getenv("LECTERN_RECORD_H264"); in != "" {
+			recordH264Forever(path, in)
+		}
 		recordForever(path)
 	}
 	os.Exit(m.Run())
 }
 
-// recordForever records synthetic media in real time until killed.
+// recordForever records synthetic media, the screen shared, in real time
+// until killed.
 func recordForever(path string) {
 	r, err := Create(path, Options{})
 	if err != nil {
 		os.Exit(2)
 	}
-	s := &synth{}
+	cam, scr := &synth{}, &synth{size: 150}
 	for {
-		feed(r, s, "a", 100)
+		feedShare(r, cam, scr, 100)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
@@ -46,15 +50,15 @@ func TestRecordingSurvivesSIGKILL(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	p := readWebM(t, path, true)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
-	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[videoTrack] < 60 {
+	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[videoTrack] < 60 || p.blocks[cameraTrack] == 0 {
 		t.Fatalf("killed recording kept %d clusters, blocks %v", p.clusters, p.blocks)
 	}
-	codecs, _ := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
-		t.Errorf("ffprobe streams %v", codecs)
+	codecs, packets, _ := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) || slices.Contains(packets, 0) {
+		t.Errorf("ffprobe streams %v packets %v, want opus and two VP8 streams, none empty", codecs, packets)
 	}
 	t.Logf("after SIGKILL at 5 s: %d clusters, blocks %v, last audio at %d ms", p.clusters, p.blocks, p.lastMs[audioTrack])
 }

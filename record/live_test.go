@@ -29,11 +29,19 @@ const livePublishSeconds = 10
 type livePublisher struct {
 	pc           *webrtc.PeerConnection
 	audio, video *webrtc.TrackLocalStaticRTP
+	screen       *webrtc.TrackLocalStaticRTP // nil: no screen m-line
 	wantKey      atomic.Bool
+	wantScreen   atomic.Bool // a PLI for the screen share
 	plis         atomic.Int32
 }
 
 func publishLive(t *testing.T, s *broadcast.Server, room string) *livePublisher {
+	return publishLiveWith(t, s, room, false)
+}
+
+// publishLiveWith publishes audio, camera and, if screen, a screen-share
+// m-line (sending only while run's share says so, as a browser does).
+func publishLiveWith(t *testing.T, s *broadcast.Server, room string, screen bool) *livePublisher {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -52,10 +60,19 @@ func publishLive(t *testing.T, s *broadcast.Server, room string) *livePublisher 
 	p := &livePublisher{pc: pc}
 	p.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
 	p.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "pub")
-	for _, tr := range []*webrtc.TrackLocalStaticRTP{p.audio, p.video} {
+	local := []*webrtc.TrackLocalStaticRTP{p.audio, p.video}
+	if screen {
+		p.screen, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "pub")
+		local = append(local, p.screen)
+	}
+	for _, tr := range local {
 		x, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			t.Fatal(err)
+		}
+		want := &p.wantKey
+		if tr == p.screen {
+			want = &p.wantScreen
 		}
 		go func() {
 			for {
@@ -66,7 +83,7 @@ func publishLive(t *testing.T, s *broadcast.Server, room string) *livePublisher 
 				for _, pk := range pkts {
 					if _, ok := pk.(*rtcp.PictureLossIndication); ok {
 						p.plis.Add(1)
-						p.wantKey.Store(true)
+						want.Store(true)
 					}
 				}
 			}
@@ -110,6 +127,13 @@ func publishLive(t *testing.T, s *broadcast.Server, room string) *livePublisher 
 // run sends media for d of wall time, starting with inter frames so the
 // recorder must ask for a keyframe.
 func (p *livePublisher) run(t *testing.T, d time.Duration) {
+	p.runSharing(t, d, 0, 0)
+}
+
+// runSharing is run with the screen shared from shareFrom to shareTo (of d),
+// in frames of 5 packets (the camera's have 3), keyframes on request or every
+// 2 s, the first one when the share starts.
+func (p *livePublisher) runSharing(t *testing.T, d, shareFrom, shareTo time.Duration) {
 	t.Helper()
 	start := time.Now()
 	audioTick, videoTick := time.NewTicker(20*time.Millisecond), time.NewTicker(33*time.Millisecond)
@@ -117,6 +141,7 @@ func (p *livePublisher) run(t *testing.T, d time.Duration) {
 	defer videoTick.Stop()
 	var aseq, vseq uint16
 	lastKey := start
+	scr := &vp8Sender{tr: p.screen, packets: 5, want: &p.wantScreen}
 	for time.Since(start) < d {
 		select {
 		case now := <-audioTick.C:
@@ -131,6 +156,9 @@ func (p *livePublisher) run(t *testing.T, d time.Duration) {
 				lastKey = now
 			}
 			ts := uint32(now.Sub(start).Milliseconds() * 90)
+			if at := now.Sub(start); p.screen != nil && at >= shareFrom && at < shareTo {
+				scr.frame(t, now, ts)
+			}
 			for i := 0; i < 3; i++ {
 				payload := make([]byte, 400)
 				if i == 0 {
@@ -149,6 +177,36 @@ func (p *livePublisher) run(t *testing.T, d time.Duration) {
 	}
 }
 
+// vp8Sender sends VP8-shaped frames of a fixed number of packets.
+type vp8Sender struct {
+	tr      *webrtc.TrackLocalStaticRTP
+	packets int
+	want    *atomic.Bool
+	seq     uint16
+	lastKey time.Time
+}
+
+func (v *vp8Sender) frame(t *testing.T, now time.Time, ts uint32) {
+	key := v.want.Swap(false) || now.Sub(v.lastKey) >= 2*time.Second
+	if key {
+		v.lastKey = now
+	}
+	for i := 0; i < v.packets; i++ {
+		payload := make([]byte, 300)
+		if i == 0 {
+			payload[0], payload[1] = 0x10, 0x01
+			if key {
+				payload[1] = 0x00
+			}
+		}
+		v.seq++
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: v.seq, Timestamp: ts, Marker: i == v.packets-1}, Payload: payload}
+		if err := v.tr.WriteRTP(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestRecordRealPublisher(t *testing.T) {
 	s, err := broadcast.New(broadcast.Config{IncludeLoopback: true, PLIInterval: 100 * time.Millisecond}, prometheus.NewRegistry())
 	if err != nil {
@@ -156,7 +214,7 @@ func TestRecordRealPublisher(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	path := filepath.Join(t.TempDir(), "r.webm")
-	rec, err := Create(path, Options{NeedKeyframe: func() { s.RequestKeyframe("w1") }})
+	rec, err := Create(path, Options{NeedKeyframe: func(bool) { s.RequestKeyframe("w1") }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +231,7 @@ func TestRecordRealPublisher(t *testing.T) {
 		t.Error("the recorder never asked the presenter for a keyframe")
 	}
 	p := readWebM(t, path, false)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
 	if p.blocks[audioTrack] == 0 || p.blocks[videoTrack] == 0 {
@@ -182,9 +240,12 @@ func TestRecordRealPublisher(t *testing.T) {
 	if d := p.duration / 1000; math.Abs(d-sent.Seconds()) > 1 {
 		t.Errorf("WebM duration %.2f s, sent %v", d, sent)
 	}
-	codecs, d := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
+	codecs, packets, d := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) {
 		t.Errorf("ffprobe streams %v", codecs)
+	}
+	if len(packets) < 2 || packets[0] == 0 || packets[1] == 0 {
+		t.Errorf("ffprobe read packets %v: audio and the main video must have some", packets)
 	}
 	if math.Abs(d-sent.Seconds()) > 1 {
 		t.Errorf("ffprobe duration %.2f s, sent %v", d, sent)

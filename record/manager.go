@@ -20,10 +20,12 @@ import (
 type Broadcaster interface {
 	AddTap(room string, t broadcast.Tap) (remove func())
 	RequestKeyframe(room string)
+	RequestScreenKeyframe(room string)
 }
 
 // Manager runs at most one recording per webinar, each a tap on the
-// webinar's broadcast room writing DIR/{webinar}/{id}.webm.
+// webinar's broadcast room writing DIR/{webinar}/{id}.webm, or {id}.mkv when
+// the presenter sends H.264.
 type Manager struct {
 	dir     string
 	bc      Broadcaster
@@ -36,7 +38,6 @@ type Manager struct {
 
 type active struct {
 	id     string
-	path   string
 	rec    *Recorder
 	remove func()
 }
@@ -63,9 +64,20 @@ func NewManager(dir string, bc Broadcaster, reg prometheus.Registerer, log *slog
 	return &Manager{dir: dir, bc: bc, log: log, dropped: dropped, active: map[string]*active{}}, nil
 }
 
-// Path is where a recording's file lives.
+// Path is where a recording's file lives: {id}.mkv if the recording is
+// Matroska (H.264), else {id}.webm (also for a file not written yet).
 func (m *Manager) Path(webinar, id string) string {
-	return filepath.Join(m.dir, webinar, id+".webm")
+	m.mu.Lock()
+	a := m.active[webinar]
+	m.mu.Unlock()
+	if a != nil && a.id == id {
+		return a.rec.Path()
+	}
+	base := filepath.Join(m.dir, webinar, id)
+	if _, err := os.Stat(base + mkvFormat.ext); err == nil {
+		return base + mkvFormat.ext
+	}
+	return base + webmFormat.ext
 }
 
 // Active returns the id of the webinar's running recording, if any.
@@ -88,21 +100,28 @@ func (m *Manager) Start(webinar string) (id string, started bool, err error) {
 		return a.id, false, nil
 	}
 	id = newRecordingID()
-	path := m.Path(webinar, id)
+	path := filepath.Join(m.dir, webinar, id+webmFormat.ext)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", false, fmt.Errorf("record %s: %w", webinar, err)
 	}
 	rec, err := Create(path, Options{
-		Log:          m.log.With("webinar", webinar, "recording", id),
-		Dropped:      m.dropped,
-		NeedKeyframe: func() { m.bc.RequestKeyframe(webinar) },
+		Log:     m.log.With("webinar", webinar, "recording", id),
+		Dropped: m.dropped,
+		NeedKeyframe: func(screen bool) {
+			if screen {
+				m.bc.RequestScreenKeyframe(webinar)
+			} else {
+				m.bc.RequestKeyframe(webinar)
+			}
+		},
 	})
 	if err != nil {
 		return "", false, err
 	}
-	m.active[webinar] = &active{id: id, path: path, rec: rec, remove: m.bc.AddTap(webinar, rec)}
-	// A recording started mid-stream needs a keyframe to begin its video.
+	m.active[webinar] = &active{id: id, rec: rec, remove: m.bc.AddTap(webinar, rec)}
+	// A recording started mid-stream needs keyframes to begin its video.
 	m.bc.RequestKeyframe(webinar)
+	m.bc.RequestScreenKeyframe(webinar)
 	m.log.Info("recording started", "webinar", webinar, "recording", id)
 	return id, true, nil
 }
@@ -120,7 +139,7 @@ func (m *Manager) Stop(webinar string) (st Stopped, ok bool, err error) {
 	a.remove()
 	err = a.rec.Close()
 	st = Stopped{ID: a.id, Duration: a.rec.Duration()}
-	if fi, serr := os.Stat(a.path); serr == nil {
+	if fi, serr := os.Stat(a.rec.Path()); serr == nil {
 		st.Bytes = fi.Size()
 	} else {
 		err = errors.Join(err, serr)

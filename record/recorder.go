@@ -1,7 +1,16 @@
-// Package record writes a webinar's presenter media to WebM as viewers get
-// it: Opus audio and VP8 camera video, depacketized from RTP without
-// transcoding. Clusters have unknown size and start at least every 2 s, so a
+// Package record writes a webinar's presenter media as viewers get it: Opus
+// audio, camera and screen share, depacketized from RTP without transcoding,
+// to WebM for VP8 and to Matroska for H.264 (container.go). Clusters have unknown size and start at least every 2 s, so a
 // process killed mid-way leaves a file playable up to its last cluster.
+//
+// Viewers see the camera and the screen share side by side; a file cannot
+// composite them without transcoding, and players (browsers first) show only
+// the first video track. So the first video track is what a teacher wants to
+// see when opening the file: the screen share while it is shared, the camera
+// otherwise (switching at keyframes, which decoders follow, resolution
+// included). The camera is not lost while the screen is shown: it goes to a
+// second video track, "Camera during screen share". Each camera frame is
+// written once, so a webinar without screen share costs no extra bytes.
 package record
 
 import (
@@ -9,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +28,9 @@ import (
 )
 
 const (
-	audioTrack = 1
-	videoTrack = 2
+	audioTrack  = 1
+	videoTrack  = 2 // the main picture: the screen share while shared, else the camera
+	cameraTrack = 3 // the camera while the main picture shows the screen share
 	// queueLen bounds packets waiting for the disk: about 5 s of audio+video
 	// at typical webinar rates. Beyond it packets are dropped, not waited for.
 	queueLen = 2048
@@ -38,37 +47,47 @@ type Options struct {
 	Log *slog.Logger
 	// Dropped counts packets dropped because the queue was full.
 	Dropped prometheus.Counter
-	// NeedKeyframe is called (from the recorder's goroutine) when video
-	// restarts or lost a packet and the recording waits for a keyframe.
-	NeedKeyframe func()
+	// NeedKeyframe is called (from the recorder's goroutine) when the camera
+	// (screen false) or the screen share (screen true) restarts, lost a packet
+	// or is to become the main picture, and the recording waits for its keyframe.
+	NeedKeyframe func(screen bool)
 }
 
-// Recorder is a broadcast tap writing one WebM file. WriteAudio and
-// WriteVideo never block: packets go to a bounded queue drained by the
-// recorder's own goroutine.
+// Recorder is a broadcast tap writing one WebM (or, for H.264, Matroska)
+// file. WriteAudio, WriteVideo and WriteScreen never block: packets go to a
+// bounded queue drained by the recorder's own goroutine.
 type Recorder struct {
-	opts  Options
-	q     chan item
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	audio webm.BlockWriteCloser
-	video webm.BlockWriteCloser
+	opts Options
+	q    chan item
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	f    *os.File
 
-	// Owned by the writer goroutine.
-	vp8          vp8Assembler
-	audioClock   trackClock
-	videoClock   trackClock
-	lastMs       int64
-	videoSession string
+	// Owned by the writer goroutine. The writers are nil until the video
+	// codec, and so the container, is known (container.go).
+	audio       webm.BlockWriteCloser
+	video       webm.BlockWriteCloser
+	camera      webm.BlockWriteCloser
+	pending     []item
+	videoMime   string
+	sps, pps    []byte // H.264 parameter sets seen before the file started
+	askedParams bool   // a keyframe (bringing them) was asked for
+	audioClock  trackClock
+	lastMs      int64
+	pic         picture
+	otherCodec  bool // a video packet in another codec was ignored (logged once)
+	dead        bool // the file could not be started: nothing more is written
 
 	mu       sync.Mutex
+	path     string
 	duration time.Duration
 	err      error
 }
 
 type item struct {
-	video   bool
+	src     source
+	mime    string
 	session string
 	pkt     *rtp.Packet
 }
@@ -87,28 +106,13 @@ func Create(path string, opts Options) (*Recorder, error) {
 		q:          make(chan item, queueLen),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+		f:          f,
+		path:       path,
 		audioClock: trackClock{rate: 48000},
-		videoClock: trackClock{rate: 90000},
 	}
-	ws, err := webm.NewSimpleBlockWriter(f, tracks(), r.writerOptions()...)
-	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("record: start webm %s: %w", path, err)
-	}
-	r.audio, r.video = ws[0], ws[1]
+	r.pic.init()
 	go r.run()
 	return r, nil
-}
-
-func tracks() []webm.TrackEntry {
-	return []webm.TrackEntry{
-		{Name: "Audio", TrackNumber: audioTrack, TrackUID: audioTrack, CodecID: "A_OPUS", TrackType: 2,
-			Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2}},
-		// Width and height are required by some players; the real size is in
-		// the VP8 keyframes and decoders follow it.
-		{Name: "Video", TrackNumber: videoTrack, TrackUID: videoTrack, CodecID: "V_VP8", TrackType: 1,
-			Video: &webm.Video{PixelWidth: 640, PixelHeight: 480}},
-	}
 }
 
 func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
@@ -131,17 +135,25 @@ func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 }
 
 // WriteAudio queues a presenter Opus packet (broadcast.Tap).
-func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(false, session, pkt) }
+func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(srcAudio, "", session, pkt) }
 
-// WriteVideo queues a presenter camera packet (broadcast.VideoTap). Only VP8
-// is recorded; other codecs are ignored.
+// WriteVideo queues a presenter camera packet (broadcast.VideoTap). VP8 and
+// H.264 are recorded; other codecs are ignored.
 func (r *Recorder) WriteVideo(session, mime string, pkt *rtp.Packet) {
-	if strings.EqualFold(mime, "video/VP8") {
-		r.enqueue(true, session, pkt)
+	if m, ok := recordable(mime); ok {
+		r.enqueue(srcCamera, m, session, pkt)
 	}
 }
 
-func (r *Recorder) enqueue(video bool, session string, pkt *rtp.Packet) {
+// WriteScreen queues a presenter screen-share packet (broadcast.ScreenTap),
+// under the same rules as WriteVideo.
+func (r *Recorder) WriteScreen(session, mime string, pkt *rtp.Packet) {
+	if m, ok := recordable(mime); ok {
+		r.enqueue(srcScreen, m, session, pkt)
+	}
+}
+
+func (r *Recorder) enqueue(src source, mime, session string, pkt *rtp.Packet) {
 	select {
 	case <-r.stop:
 		return
@@ -150,7 +162,7 @@ func (r *Recorder) enqueue(video bool, session string, pkt *rtp.Packet) {
 	// The caller reuses pkt after we return.
 	c := pkt.Clone()
 	select {
-	case r.q <- item{video: video, session: session, pkt: c}:
+	case r.q <- item{src: src, mime: mime, session: session, pkt: c}:
 	default:
 		if r.opts.Dropped != nil {
 			r.opts.Dropped.Inc()
@@ -179,7 +191,14 @@ func (r *Recorder) run() {
 }
 
 func (r *Recorder) handle(it item) {
-	if it.video {
+	switch {
+	case r.dead:
+		return
+	case r.audio == nil:
+		r.hold(it)
+		return
+	}
+	if it.src != srcAudio {
 		r.handleVideo(it)
 		return
 	}
@@ -188,24 +207,6 @@ func (r *Recorder) handle(it item) {
 	}
 	ms := r.audioClock.at(it.session, it.pkt.Timestamp, r.sessionStart(&r.audioClock, it.session))
 	r.write(r.audio, true, ms, it.pkt.Payload)
-}
-
-func (r *Recorder) handleVideo(it item) {
-	if it.session != r.videoSession {
-		// A new presenter session: its first frames are inter frames
-		// referencing nothing we have.
-		r.videoSession = it.session
-		r.vp8 = vp8Assembler{needKey: true}
-	}
-	frame, key, ts := r.vp8.push(it.pkt)
-	if r.vp8.takeNeedKey() && r.opts.NeedKeyframe != nil {
-		r.opts.NeedKeyframe()
-	}
-	if frame == nil {
-		return
-	}
-	ms := r.videoClock.at(it.session, ts, r.sessionStart(&r.videoClock, it.session))
-	r.write(r.video, key, ms, frame)
 }
 
 // sessionStart is where a clock starting a new session begins: just after
@@ -237,7 +238,15 @@ func (r *Recorder) write(w webm.BlockWriteCloser, key bool, ms int64, b []byte) 
 }
 
 func (r *Recorder) finish() {
-	err := errors.Join(r.audio.Close(), r.video.Close())
+	if r.audio == nil {
+		// Stopped before any video: an audio-only (or empty) WebM.
+		r.start(webmFormat, nil)
+	}
+	if r.audio == nil {
+		_ = r.f.Close()
+		return
+	}
+	err := errors.Join(r.audio.Close(), r.video.Close(), r.camera.Close())
 	if err != nil {
 		r.fail(err)
 	}
@@ -250,6 +259,14 @@ func (r *Recorder) fail(err error) {
 		r.opts.Log.Error("recording write failed", "err", err)
 		r.err = fmt.Errorf("record: write: %w", err)
 	}
+}
+
+// Path is the recording's file: its extension changes from .webm to .mkv
+// when the presenter's video turns out to be H.264.
+func (r *Recorder) Path() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.path
 }
 
 // Duration is the media time written so far.

@@ -18,6 +18,7 @@ type synth struct {
 	vseq, aseq uint16
 	vts, ats   uint32
 	frames     int
+	size       int // bytes per video packet (default 200)
 }
 
 func (s *synth) videoFrame() []*rtp.Packet {
@@ -26,7 +27,11 @@ func (s *synth) videoFrame() []*rtp.Packet {
 	s.vts += 3000
 	var pkts []*rtp.Packet
 	for i := 0; i < 3; i++ {
-		payload := make([]byte, 200)
+		n := s.size
+		if n == 0 {
+			n = 200
+		}
+		payload := make([]byte, n)
 		if i == 0 {
 			payload[0] = 0x10 // S=1, PID=0
 			payload[1] = 0x01 // P=1: inter frame
@@ -73,7 +78,7 @@ func TestRecorderWritesPlayableWebM(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := readWebM(t, path, false)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
 	if p.blocks[audioTrack] != 500 {
@@ -88,9 +93,12 @@ func TestRecorderWritesPlayableWebM(t *testing.T) {
 	if math.Abs(p.duration-10000) > 100 {
 		t.Errorf("duration %.0f ms, want ~10000", p.duration)
 	}
-	codecs, d := probe(t, path)
-	if !slices.Equal(codecs, []string{"opus", "vp8"}) {
+	codecs, packets, d := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) {
 		t.Errorf("ffprobe streams %v", codecs)
+	}
+	if len(packets) < 2 || packets[0] == 0 || packets[1] == 0 {
+		t.Errorf("ffprobe read packets %v: audio and the main video must have some", packets)
 	}
 	if math.Abs(d-10) > 0.2 {
 		t.Errorf("ffprobe duration %.2f s, want ~10", d)
@@ -102,7 +110,7 @@ func TestRecorderWritesPlayableWebM(t *testing.T) {
 func TestRecorderContinuesAcrossReconnect(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.webm")
 	needKey := 0
-	r, err := Create(path, Options{NeedKeyframe: func() { needKey++ }})
+	r, err := Create(path, Options{NeedKeyframe: func(bool) { needKey++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
