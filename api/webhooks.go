@@ -289,5 +289,5 @@ func (s *Server) emitRecording(webinar string, st record.Stopped, err error) {
 		return
 	}
 	s.Webhooks.Emit(webhook.RecordingReady, webinar, map[string]any{"recording_id": st.ID, "duration_s": st.Duration.Seconds(),
-		"bytes": st.Bytes, "url": s.linkBase(nil) + "/api/webinars/" + webinar + "/recordings/" + st.ID + ".webm"})
+		"bytes": st.Bytes, "url": s.linkBase(nil) + s.recordingURL(webinar, st.ID)})
 }
