@@ -187,10 +187,12 @@ func (m *Manager) PublishCount(webinar string, count func() int) {
 	ch.countPending = true
 	wait := time.Until(ch.lastCount.Add(countEvery))
 	time.AfterFunc(max(wait, 0), func() {
-		n := count()
+		// Not pending from here on: a change while count runs schedules one more event, or it
+		// would be lost and the count left stale until the next change.
 		m.mu.Lock()
 		ch.countPending, ch.lastCount = false, time.Now()
 		m.mu.Unlock()
+		n := count()
 		m.Publish(webinar, Audience{Everyone: true}, "count", map[string]int{"count": n})
 	})
 }
