@@ -20,6 +20,8 @@ type access struct {
 	// pstate is the state of the participant the caller's token names ("" for none): only an
 	// admitted one may watch, even a public webinar.
 	pstate models.ParticipantState
+	// presenter: the caller holds the presenter's own watch link (GET .../watch-link).
+	presenter bool
 }
 
 // restricted: watching needs a role (a join token or an account), not just the link.
@@ -95,6 +97,7 @@ func (s *Server) accessToWebinar(c echo.Context, w models.Webinar) (access, erro
 			return access{}, err
 		}
 		if err == nil && joinAccepted(set, claims) {
+			a.presenter = strings.HasPrefix(claims.ID, presenterPrefix)
 			if a.role, a.pstate, err = s.participantRole(ctx, w.ID, claims); err != nil {
 				return access{}, err
 			}

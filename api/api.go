@@ -106,6 +106,7 @@ func New(d Deps) *Server {
 	s := &Server{Deps: d, echo: e, auth: parts, streams: newStreamLimiter(d.StreamsPerAddr), conns: newRoomConns(), stopping: make(chan struct{})}
 	s.chatLimit = auth.NewLimiter(auth.LimitPolicy{Window: chatWindow, MaxFailures: chatBurst, MaxKeys: chatKeys}, d.Clock)
 	s.hands = newHands()
+	s.conns.onPresence = s.publishCount
 	s.limits = newDurationLimits()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.

@@ -57,7 +57,10 @@ func (s *Server) captionStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.allow(c, w, auth.ActView); err != nil {
+	if err := s.allowMedia(c, w); err != nil {
+		return err
+	}
+	if err := s.refuseEnded(ctx, w.ID); err != nil {
 		return err
 	}
 	// Removing the participant (or ending the webinar) cancels the stream.

@@ -42,6 +42,7 @@ func (s *Server) channel(c echo.Context) error {
 		return err
 	}
 	defer sub.Close()
+	defer s.conns.addChannel(p)() // the participant is present (counted) while it listens
 	st, err := openSSE(c)
 	if err != nil {
 		return nil

@@ -127,7 +127,7 @@ func chatAudience(m models.ChatMessage) RoomAudience {
 // postChat is POST /api/webinars/:id/chat.
 func (s *Server) postChat(c echo.Context) error {
 	id := c.Param("id")
-	who, err := s.chatter(c, id)
+	who, err := s.speaker(c, id)
 	if err != nil {
 		return err
 	}

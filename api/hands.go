@@ -85,7 +85,7 @@ type handRequest struct {
 // raiseHand is POST /api/webinars/:id/hand [{"name"}]: idempotent, 200 with the queue position.
 func (s *Server) raiseHand(c echo.Context) error {
 	id := c.Param("id")
-	who, err := s.chatter(c, id)
+	who, err := s.speaker(c, id)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,13 @@ func (s *Server) watchLink(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	link := s.baseURL(c) + "/watch/" + a.w.ID
-	if !a.restricted() {
+	rs, err := s.Store.RoomSettings(c.Request().Context(), a.w.ID)
+	if err != nil {
+		return err
+	}
+	// A waiting room or a lock closes the media to callers who did not join (allowMedia): the
+	// presenter's link token lets the studio's caption preview in without the stream key.
+	if !a.restricted() && !rs.WaitingRoom && !rs.Locked {
 		return c.JSON(http.StatusOK, watchLinkAnswer{WatchURL: link})
 	}
 	exp := s.now().Add(presenterLinkTTL)

@@ -87,7 +87,7 @@ func (s *Server) qaOn(c echo.Context, id string) error {
 // postQuestion is POST /api/webinars/:id/questions {"text", "anonymous"}.
 func (s *Server) postQuestion(c echo.Context) error {
 	id := c.Param("id")
-	who, err := s.chatter(c, id)
+	who, err := s.speaker(c, id)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func questionError(err error) error {
 // vote is 200 with the count unchanged, so a retried click cannot count twice nor fail.
 func (s *Server) voteQuestion(c echo.Context) error {
 	id := c.Param("id")
-	who, err := s.chatter(c, id)
+	who, err := s.speaker(c, id)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *Server) answerQuestion(c echo.Context) error {
 	if _, err := s.require(c, id, auth.ActPublish); err != nil {
 		return err
 	}
-	who, err := s.chatter(c, id)
+	who, err := s.speaker(c, id)
 	if err != nil {
 		return err
 	}

@@ -213,17 +213,26 @@ func (s *Server) callerRegistration(c echo.Context, webinarID string) string {
 }
 
 // announce tells the room about a participant's new state: hosts get the participant, and so
-// does the participant (its own state); everyone gets the admitted count, debounced.
+// does the participant (its own state); everyone gets the count, debounced.
 func (s *Server) announce(p room.Participant) {
 	s.Room.Publish(p.Webinar, room.Audience{Hosts: true, Participant: p.ID}, "participant", p)
-	s.Room.PublishCount(p.Webinar, func() int {
-		ps, err := s.Store.Participants(context.Background(), p.Webinar)
+	s.publishCount(p.Webinar)
+}
+
+// publishCount tells everyone, debounced, how many participants are in the room: admitted and
+// present, with a WHEP session, caption stream or channel open. An attendee who closed the tab
+// stays admitted (their token brings them back without the waiting room) but is not counted,
+// so the count goes down as well as up.
+func (s *Server) publishCount(webinar string) {
+	s.Room.PublishCount(webinar, func() int {
+		ps, err := s.Store.Participants(context.Background(), webinar)
 		if err != nil {
-			s.Logger.Warn("room: participant count", "webinar", p.Webinar, "err", err)
+			s.Logger.Warn("room: participant count", "webinar", webinar, "err", err)
 		}
+		present := s.conns.present(webinar)
 		n := 0
 		for _, q := range ps {
-			if q.State == room.StateAdmitted {
+			if q.State == room.StateAdmitted && present[q.ID] {
 				n++
 			}
 		}
@@ -271,7 +280,20 @@ func (s *Server) listParticipants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ps)
+	present := s.conns.present(c.Param("id"))
+	out := make([]listedParticipant, len(ps))
+	for i, p := range ps {
+		out[i] = listedParticipant{Participant: p, Present: present[p.ID]}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// listedParticipant is a participant as hosts see it in the list: present says whether it has
+// a WHEP session, caption stream or channel open right now (an admitted attendee who closed
+// the tab is not present).
+type listedParticipant struct {
+	room.Participant
+	Present bool `json:"present"`
 }
 
 // moderationStates are the states each moderation action moves a participant to.
@@ -405,6 +427,53 @@ func (s *Server) refuseEnded(ctx context.Context, webinarID string) error {
 		return errEnded
 	}
 	return err
+}
+
+// speaker resolves the caller who writes to the room (chat, a question, a vote, an answer, a
+// raised hand) like chatter, and refuses everyone once the webinar ended: reading what was
+// said stays possible, saying more does not.
+func (s *Server) speaker(c echo.Context, webinarID string) (chatter, error) {
+	who, err := s.chatter(c, webinarID)
+	if err != nil {
+		return chatter{}, err
+	}
+	return who, s.refuseEnded(c.Request().Context(), webinarID)
+}
+
+// errJoinFirst refuses the media of a webinar with its waiting room on or locked to a caller
+// who did not join it.
+var errJoinFirst = &accessError{Status: http.StatusUnauthorized, Message: "join the webinar first"}
+
+// allowMedia lets the caller watch a webinar's media (WHEP, the caption stream): what
+// watching needs (allow with ActView) and, while its waiting room is on or it is locked, a
+// join: only an admitted participant's token, the webinar's staff (host, co-host, panelist: by
+// account or the stream key) and the presenter's own watch link get in. Anyone else, even on a
+// public webinar, must join first, so the waiting room and the lock cannot be walked around.
+// Without either, a public webinar plays to plain WHEP players (OBS, VLC, GStreamer) with no
+// token at all.
+func (s *Server) allowMedia(c echo.Context, w models.Webinar) error {
+	a, err := s.accessToWebinar(c, w)
+	if err != nil {
+		return err
+	}
+	if !a.can(auth.ActView) {
+		return a.deny(auth.ActView)
+	}
+	if a.pstate == room.StateAdmitted || a.presenter {
+		return nil
+	}
+	switch a.role {
+	case models.RoleHost, models.RoleCohost, models.RolePanelist:
+		return nil
+	}
+	rs, err := s.Store.RoomSettings(c.Request().Context(), w.ID)
+	if err != nil {
+		return err
+	}
+	if rs.WaitingRoom || rs.Locked {
+		return errJoinFirst
+	}
+	return nil
 }
 
 // callerPID is the participant id in the caller's join token for this webinar, "" if none.

@@ -31,7 +31,10 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		if kind == "whip" {
 			err = s.requirePublisher(c, w)
 		} else {
-			err = s.allow(c, w, auth.ActView)
+			err = s.allowMedia(c, w)
+		}
+		if errors.Is(err, errJoinFirst) { // a WHEP player can act on it: a participant token as its bearer token
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="lectern"`)
 		}
 		if err != nil {
 			return err
@@ -70,6 +73,7 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		s.emitStarted(c, kind, w)
 		if pid := s.callerPID(c, w.ID); kind == "whep" && pid != "" {
 			s.conns.addSession(w.ID, pid, sess.ID) // for removal; ending the webinar ends every session anyway
+			s.forgetWhenDone(w.ID, sess)
 		}
 		h := c.Response().Header()
 		h.Set("Location", "/"+kind+"/"+w.ID+"/"+sess.ID)

@@ -66,6 +66,10 @@ func (c Config) withDefaults() Config {
 type Session struct {
 	ID     string
 	Answer string
+	// Done is closed when a viewer session ends for any reason: End, a failed or closed
+	// connection (a closed tab sends no DELETE), the room ending or the server closing.
+	// Callers that keep per-session bookkeeping forget the session then. Nil for presenters.
+	Done <-chan struct{}
 }
 
 // Server owns every room, peer connection and goroutine of the broadcast.
@@ -300,7 +304,7 @@ func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session
 		return Session{}, ErrClosed
 	}
 	s.log.Info("viewer joined", "room", roomName, "session", v.id)
-	return Session{ID: v.id, Answer: answer}, nil
+	return Session{ID: v.id, Answer: answer, Done: v.done}, nil
 }
 
 // negotiate applies the offer, lets setup add tracks or read transceivers, and

@@ -175,6 +175,10 @@ func (m *Manager) publishLocked(webinar string, a Audience, typ string, data []b
 // countEvery is how often at most attendees hear the participant count.
 const countEvery = time.Second
 
+// countGather is how long a count waits at least, even after a quiet second, so that changes
+// arriving together (a burst of joins, pages opening their connections) make one event.
+const countGather = 50 * time.Millisecond
+
 // PublishCount tells everyone how many participants there are, at most once per countEvery:
 // a burst of joins makes one event, with the count as it is when the event goes out.
 func (m *Manager) PublishCount(webinar string, count func() int) {
@@ -186,11 +190,13 @@ func (m *Manager) PublishCount(webinar string, count func() int) {
 	}
 	ch.countPending = true
 	wait := time.Until(ch.lastCount.Add(countEvery))
-	time.AfterFunc(max(wait, 0), func() {
-		n := count()
+	time.AfterFunc(max(wait, countGather), func() {
+		// Not pending from here on: a change while count runs schedules one more event, or it
+		// would be lost and the count left stale until the next change.
 		m.mu.Lock()
 		ch.countPending, ch.lastCount = false, time.Now()
 		m.mu.Unlock()
+		n := count()
 		m.Publish(webinar, Audience{Everyone: true}, "count", map[string]int{"count": n})
 	})
 }
