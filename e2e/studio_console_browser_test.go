@@ -98,6 +98,14 @@ func TestBrowserStudioConsole(t *testing.T) {
 	}
 	boEvents := consoleChannel(t, webinarURL, bo.Token)
 
+	// A signed-in host on the watch page has no join token: its WHEP requests carry the session
+	// cookie, and with it the CSRF token.
+	t.Run("signed-in host on the watch page", func(t *testing.T) {
+		watch := b.tab(t, s.URL+"/watch/"+id)
+		waitPlaying(t, watch, "the host's watch page", 30*time.Second)
+		chromedp.Run(watch, chromedp.Navigate("about:blank"))
+	})
+
 	t.Run("chat typed in the studio, deleted in the studio", func(t *testing.T) {
 		js(t, studio, `document.getElementById('chat-text').value = 'Welcome, everyone';
 			document.getElementById('chat-form').requestSubmit()`)

@@ -18,6 +18,12 @@ let pc = null, session = null, captions = null, notice = null, info = null, pane
 let reconnecting = false, retryTimer = 0, stopped = false, started = false;
 let me = null;   // this participant: {id, role, state}
 let csrf = '';   // a signed-in member's CSRF token, for writes without a join token
+
+// memberHeaders authenticate a signed-in member's WHEP requests, which carry the session
+// cookie and no join token: cookie writes need the CSRF token.
+function memberHeaders() {
+  return !token && csrf ? { 'X-CSRF-Token': csrf } : {};
+}
 let countFromChannel = false;
 const timers = [];
 const backoff = new Backoff([1000, 2000, 4000, 8000, 15000]);
@@ -367,8 +373,8 @@ async function connect() {
     showState();
   });
   try {
-    const loc = await negotiate(conn, '/whep/' + encodeURIComponent(id), token);
-    if (pc !== conn) { hangUp(loc); return; }
+    const loc = await negotiate(conn, '/whep/' + encodeURIComponent(id), token, memberHeaders());
+    if (pc !== conn) { hangUp(loc, token, memberHeaders()); return; }
     session = loc;
     for (const v of [$('camera'), $('screen')]) v.play().catch(() => {});
     markFirstFrame($('camera'));
@@ -393,7 +399,7 @@ function drop() {
   const old = pc;
   pc = null;
   if (old) old.close();
-  hangUp(session);
+  hangUp(session, token, memberHeaders());
   session = null;
 }
 
@@ -586,6 +592,6 @@ document.addEventListener('DOMContentLoaded', () => {
     v.play().catch(() => {});
   });
   setupFullscreen();
-  window.addEventListener('pagehide', () => hangUp(session));
+  window.addEventListener('pagehide', () => hangUp(session, token, memberHeaders()));
   boot();
 });
