@@ -202,6 +202,14 @@ func TestLockedWebinarRefusesJoins(t *testing.T) {
 // recvViewer is a real pion viewer connected over loopback with token.
 func recvViewer(t *testing.T, s *authServer, w models.Webinar, token string) *webrtc.PeerConnection {
 	t.Helper()
+	pc, _ := whepViewer(t, s, w, token)
+	return pc
+}
+
+// whepViewer offers a recvonly audio + video pion peer to WHEP with token and applies the
+// answer; it returns the peer and its session's Location.
+func whepViewer(t *testing.T, s *authServer, w models.Webinar, token string) (*webrtc.PeerConnection, string) {
+	t.Helper()
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +236,7 @@ func recvViewer(t *testing.T, s *authServer, w models.Webinar, token string) *we
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: r.body}); err != nil {
 		t.Fatal(err)
 	}
-	return pc
+	return pc, r.header.Get("Location")
 }
 
 // Removing a participant closes its real WHEP session, caption stream and channel within a

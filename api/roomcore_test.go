@@ -33,34 +33,9 @@ type viewer struct {
 // peer connection is up (ICE and DTLS done), so that a close afterwards is the server's.
 func connectViewer(t *testing.T, s *authServer, w models.Webinar, token string) viewer {
 	t.Helper()
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	r := s.call(t, creds{bearer: token}, "POST", "/whep/"+w.ID, "application/sdp", pc.LocalDescription().SDP)
-	if r.status != 201 {
-		t.Fatalf("whep: %d %s", r.status, r.body)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: r.body}); err != nil {
-		t.Fatal(err)
-	}
+	pc, loc := whepViewer(t, s, w, token)
 	waitFor(t, 10*time.Second, "viewer connected", func() bool { return pc.ConnectionState() == webrtc.PeerConnectionStateConnected })
-	return viewer{pc: pc, loc: r.header.Get("Location")}
+	return viewer{pc: pc, loc: loc}
 }
 
 // gone reports whether the viewer's peer connection is no longer connected: the server closed
