@@ -54,7 +54,7 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 				return rerr
 			}
 			who := s.publisherOf(c, w)
-			room.SetSpeaker(who.Name)
+			who.OnActive = func() { room.SetSpeaker(who.Name) } // captions name the active speaker
 			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, who)
 		} else {
 			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)

@@ -150,7 +150,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 			case roleCamera:
 				p.room.tapVideo(p.id, codec.MimeType, &mk.Packet)
 			}
-			main.feed(up, codec, mk, now)
+			main.feedActive(p.room, p, up, codec, mk, now)
 		}
 		slot.feed(up, codec, pk, now)
 	}

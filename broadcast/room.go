@@ -139,9 +139,11 @@ func (r *room) setPresenter(p *presenter) (old *presenter, err error) {
 	if old == nil {
 		r.s.m.presenters.Inc()
 	}
+	r.spk.mu.Lock()
 	if a := r.active.Load(); a == nil || a == old {
-		r.active.CompareAndSwap(a, p) // the replacement keeps the large tile
+		r.setActive(p) // the replacement keeps the large tile
 	}
+	r.spk.mu.Unlock()
 	r.repick()
 	return old, nil
 }

@@ -48,12 +48,15 @@ const MaxStage = 6
 var ErrStageFull = errors.New("the stage is full: 6 presenters are publishing already")
 
 const (
-	streamKeyID   = "stream-key"            // Publisher.Key of the webinar's stream key (the host's OBS)
+	streamKeyID   = StreamKeyPublisher
 	speakerHold   = 1500 * time.Millisecond // a challenger must lead this long to become the active speaker
 	speakerMargin = 6.0                     // and be this much louder (dB of audio level, or Opus bytes)
 	speakerStale  = time.Second             // a presenter not heard for this long counts as silent
 	levelSmooth   = 0.15                    // EWMA weight of one 20 ms packet (~130 ms time constant)
 )
+
+// StreamKeyPublisher is the Publisher.Key of the webinar's stream key (the host's OBS).
+const StreamKeyPublisher = "stream-key"
 
 // Publisher says who a WHIP session belongs to.
 type Publisher struct {
@@ -61,6 +64,9 @@ type Publisher struct {
 	// session instead of taking a second slot. "" is the webinar's stream key.
 	Key  string
 	Name string // display name: the speaker's name in captions and on the watch page
+	// OnActive, if set, runs when this publisher becomes the active speaker (or is pinned),
+	// on a media goroutine: it must be quick and must not block (e.g. name the captions).
+	OnActive func()
 }
 
 // StageMember is one presenter on a room's stage.
@@ -183,6 +189,9 @@ func (r *room) setActive(p *presenter) {
 	if old := r.active.Swap(p); old != p && p != nil {
 		r.s.m.speakerSwitches.Inc()
 		r.s.log.Info("active speaker", "room", r.name, "session", p.id, "speaker", p.who.Name)
+		if p.who.OnActive != nil {
+			p.who.OnActive()
+		}
 	}
 }
 
@@ -242,6 +251,21 @@ func (r *room) publishStage() {
 func (t *roomTrack) feed(src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	t.feedLocked(src, codec, p, now)
+}
+
+// feedActive feeds p while pr is the room's active speaker, checked under the track's lock:
+// the speaker losing the turn cannot slip a packet in after the next speaker's first one
+// (which would flip the track back and forth, each flip a new keyframe wait).
+func (t *roomTrack) feedActive(r *room, pr *presenter, src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if r.active.Load() == pr {
+		t.feedLocked(src, codec, p, now)
+	}
+}
+
+func (t *roomTrack) feedLocked(src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) {
 	first := t.src != src
 	if first {
 		t.src = src
