@@ -1,6 +1,7 @@
 package broadcast
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -85,7 +86,10 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	codec := track.Codec().RTPCodecCapability
 	main, slot := p.room.tracks[role], p.room.slotTrack(p.slot, role)
 	for _, rt := range []*roomTrack{main, slot} {
-		if rt == nil {
+		// The room's main codec follows a presenter alone on stage (as before the stage);
+		// with others on stage it stays, and a presenter in another codec is left off
+		// the main track (plain viewers could not decode it) but still has its slot.
+		if rt == nil || rt == main && slot != nil && len(*p.room.stage.Load()) > 1 {
 			continue
 		}
 		for _, d := range rt.setCodec(codec) {
@@ -141,7 +145,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 			main.feedIfFree(up, codec, pk, now)
 			continue
 		}
-		if p.room.onMain(p) {
+		if p.room.onMain(p) && strings.EqualFold(main.codec.Load().MimeType, codec.MimeType) {
 			// The main track rewrites its own header copy; the payload is shared.
 			mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: n}
 			switch role {

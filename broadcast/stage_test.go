@@ -469,3 +469,22 @@ func TestSeventhPublisherRefusedAndReconnectReplacesItself(t *testing.T) {
 		t.Fatalf("new presenter got slot %d, want the freed slot 0", s2)
 	}
 }
+
+// FuzzPacketEnergy: the audio level comes from the network; any packet gives an energy in
+// [0, 127] and never panics.
+func FuzzPacketEnergy(f *testing.F) {
+	pk := &rtp.Packet{Header: rtp.Header{Version: 2}, Payload: []byte{1, 2, 3}}
+	_ = pk.Header.SetExtension(1, []byte{0x8a})
+	raw, _ := pk.Marshal()
+	f.Add(raw, uint8(1))
+	f.Add([]byte{0x90, 0, 0, 0}, uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, id uint8) {
+		var p rtp.Packet
+		if p.Unmarshal(b) != nil {
+			return
+		}
+		if e := packetEnergy(&p, id%15); e < 0 || e > 127 {
+			t.Fatalf("energy %v outside [0, 127]", e)
+		}
+	})
+}
