@@ -15,14 +15,19 @@ import (
 // credential is the stage identity: the same credential publishing again replaces its own
 // session (a reconnect) instead of taking a second of the 6 slots.
 //   - the stream key: the host's OBS or GStreamer, named by ?speaker= as before;
-//   - a signed-in member (session cookie or API token): that member, under their display name;
+//   - a signed-in member (session cookie or API token): that member, under their display name
+//     (?speaker= when the account has none);
 //   - a promoted participant's join token: that participant, under their name.
 func (s *Server) publisherOf(c echo.Context, w models.Webinar) broadcast.Publisher {
 	if key := auth.BearerToken(c.Request().Header.Get("Authorization")); key != "" && w.KeyMatches(key) {
 		return broadcast.Publisher{Name: speakerName(c.QueryParam("speaker"))}
 	}
 	if u := callerOf(c).user; u != nil {
-		return broadcast.Publisher{Key: memberStageKey(u.ID), Name: speakerName(u.DisplayName)}
+		name := u.DisplayName
+		if name == "" { // an account without a display name: what the studio page typed
+			name = c.QueryParam("speaker")
+		}
+		return broadcast.Publisher{Key: memberStageKey(u.ID), Name: speakerName(name)}
 	}
 	if pid := s.callerPID(c, w.ID); pid != "" {
 		name := c.QueryParam("speaker")
