@@ -1,6 +1,7 @@
-// Package broadcast carries one presenter's WebRTC media (WHIP) to many viewers
+// Package broadcast carries presenters' WebRTC media (WHIP) to many viewers
 // (WHEP): sessions, rooms, the RTP fan-out, keyframe requests, NACK repair and
-// the audio tap. It knows nothing of HTTP, SQL or speech.
+// the audio tap. It knows nothing of HTTP, SQL or speech. A room's stage holds up
+// to six presenters; plain viewers get the active speaker (stage.go).
 //
 // Viewers who arrive before the presenter get a complete answer at once, with
 // audio, camera and (if they offered a second video m-line) screen tracks in the
