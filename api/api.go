@@ -195,6 +195,7 @@ func (s *Server) accountRoutes() {
 	e.POST("/api/webinars/:id/end", s.endWebinar)
 	e.GET("/api/webinars/:id/channel", s.channel)
 	s.roomRoutes()
+	e.PUT("/api/webinars/:id/spotlight", s.setSpotlight)
 }
 
 // apiError is the one JSON shape every error takes.

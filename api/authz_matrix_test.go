@@ -171,6 +171,8 @@ var matrix = []matrixRow{
 	// Recordings (issue 11): those who manage settings. The matrix server records nothing, so
 	// these read an empty list, stop nothing and find no file.
 	{route: "POST /api/webinars/:id/recording", path: "/api/webinars/{w}/recording", ctype: js, body: `{"on":false}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	// The stage spotlight (issue 10): those who moderate.
+	{route: "PUT /api/webinars/:id/spotlight", path: "/api/webinars/{w}/spotlight", ctype: js, body: `{"member":""}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/recordings", path: "/api/webinars/{w}/recordings", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/recordings/:file", path: "/api/webinars/{w}/recordings/nosuch.webm", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
 	// Transcript versions (issue 11): those who manage settings. The matrix server has no

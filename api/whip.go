@@ -56,13 +56,17 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 			if rerr != nil {
 				return rerr
 			}
-			room.SetSpeaker(speakerName(c.QueryParam("speaker")))
-			sess, err = s.Broadcast.Publish(ctx, w.ID, offer)
+			who := s.publisherOf(c, w)
+			who.OnActive = func() { room.SetSpeaker(who.Name) } // captions name the active speaker
+			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, who)
 		} else {
 			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)
 		}
 		if errors.Is(err, broadcast.ErrBadOffer) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		if errors.Is(err, broadcast.ErrStageFull) {
+			return echo.NewHTTPError(http.StatusConflict, err.Error())
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", kind, w.ID, err)

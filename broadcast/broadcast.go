@@ -1,6 +1,7 @@
-// Package broadcast carries one presenter's WebRTC media (WHIP) to many viewers
+// Package broadcast carries presenters' WebRTC media (WHIP) to many viewers
 // (WHEP): sessions, rooms, the RTP fan-out, keyframe requests, NACK repair and
-// the audio tap. It knows nothing of HTTP, SQL or speech.
+// the audio tap. It knows nothing of HTTP, SQL or speech. A room's stage holds up
+// to six presenters; plain viewers get the active speaker (stage.go).
 //
 // Viewers who arrive before the presenter get a complete answer at once, with
 // audio, camera and (if they offered a second video m-line) screen tracks in the
@@ -142,10 +143,20 @@ func (s *Server) room(name string, create bool) *room {
 	return r
 }
 
-// Publish starts a presenter session for room from a WHIP offer. It replaces the
-// room's current presenter, if any (a reconnect with the same key); viewers stay
-// attached and see one continuous stream.
+// Publish starts a presenter session for room from a WHIP offer with the webinar's
+// stream key: it replaces the stream key's current session, if any (a reconnect);
+// viewers stay attached and see one continuous stream.
 func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, error) {
+	return s.PublishAs(ctx, roomName, offer, Publisher{})
+}
+
+// PublishAs starts a presenter session on the room's stage for who. The same who.Key
+// publishing again replaces its own session (and keeps its slot); a new key when MaxStage
+// presenters are on stage gets ErrStageFull, before any PeerConnection exists.
+func (s *Server) PublishAs(ctx context.Context, roomName, offer string, who Publisher) (Session, error) {
+	if who.Key == "" {
+		who.Key = streamKeyID
+	}
 	info, err := parseOffer(offer, true, s.candidates)
 	if err != nil {
 		s.m.badOffers.Inc()
@@ -155,11 +166,14 @@ func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, 
 	if r == nil {
 		return Session{}, ErrClosed
 	}
+	if r.stageFull(who.Key) {
+		return Session{}, ErrStageFull
+	}
 	pc, err := s.presenterAPI.NewPeerConnection(s.pcConfig)
 	if err != nil {
 		return Session{}, fmt.Errorf("whip %s: %w", roomName, err)
 	}
-	p := &presenter{id: newID(), room: r, s: s, pc: pc, roles: map[*webrtc.RTPReceiver]trackRole{},
+	p := &presenter{id: newID(), room: r, s: s, pc: pc, who: who, roles: map[*webrtc.RTPReceiver]trackRole{},
 		ready: make(chan struct{}), done: make(chan struct{})}
 	pc.OnTrack(p.onTrack)
 	answer, err := s.negotiate(ctx, pc, info.offer, func() error {
@@ -181,7 +195,12 @@ func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, 
 			p.close("connection " + st.String())
 		}
 	})
-	if old := r.setPresenter(p); old != nil {
+	old, err := r.setPresenter(p)
+	if err != nil { // the last slot went to someone else while we negotiated
+		p.close("stage full")
+		return Session{}, err
+	}
+	if old != nil {
 		old.close("replaced by " + p.id)
 	}
 	close(p.ready)
@@ -190,7 +209,7 @@ func (s *Server) Publish(ctx context.Context, roomName, offer string) (Session, 
 		p.close("server closed")
 		return Session{}, ErrClosed
 	}
-	s.log.Info("presenter joined", "room", roomName, "session", p.id, "audio", info.audio, "video", info.video)
+	s.log.Info("presenter joined", "room", roomName, "session", p.id, "slot", p.slot, "speaker", who.Name, "audio", info.audio, "video", info.video)
 	return Session{ID: p.id, Answer: answer}, nil
 }
 
@@ -244,21 +263,10 @@ func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session
 	if r == nil {
 		return Session{}, ErrClosed
 	}
-	var want [numRoles]*webrtc.RTPCodecCapability
-	if info.audio > 0 {
-		want[roleAudio] = r.tracks[roleAudio].codec.Load()
-	}
-	if info.video > 0 {
-		want[roleCamera] = r.tracks[roleCamera].codec.Load()
-		if !info.videoCodecs[mimeName(want[roleCamera].MimeType)] {
-			s.m.badOffers.Inc()
-			return Session{}, fmt.Errorf("%w: the room sends %s, which the offer does not accept", ErrBadOffer, want[roleCamera].MimeType)
-		}
-	}
-	if info.video > 1 {
-		if c := r.tracks[roleScreen].codec.Load(); info.videoCodecs[mimeName(c.MimeType)] {
-			want[roleScreen] = c
-		}
+	want, err := viewerTracks(r, info)
+	if err != nil {
+		s.m.badOffers.Inc()
+		return Session{}, err
 	}
 	pc, err := s.viewerAPI.NewPeerConnection(s.pcConfig)
 	if err != nil {
@@ -273,18 +281,16 @@ func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session
 			v.close("connection " + st.String())
 		}
 	})
-	var senders [numRoles]*webrtc.RTPSender
+	senders, dts := make([]*webrtc.RTPSender, len(want)), make([]*downTrack, len(want))
 	answer, err := s.negotiate(ctx, pc, info.offer, func() error {
-		for role, c := range want {
-			if c == nil {
-				continue
-			}
-			d := &downTrack{v: v, rt: r.tracks[role], role: trackRole(role), codec: *c, stream: "lectern-" + roomName}
+		for i, w := range want {
+			d := &downTrack{v: v, rt: w.rt, role: w.role, codec: w.codec, label: w.label, stream: "lectern-" + roomName}
 			sender, err := pc.AddTrack(d)
 			if err != nil {
-				return fmt.Errorf("add %s track: %w", trackRole(role), err)
+				return fmt.Errorf("add %s track: %w", w.label, err)
 			}
-			v.downs[role], senders[role] = d, sender
+			v.addDown(w.main, d)
+			senders[i], dts[i] = sender, d
 		}
 		return nil
 	})
@@ -294,9 +300,9 @@ func (s *Server) Subscribe(ctx context.Context, roomName, offer string) (Session
 	}
 	r.addViewer(v)
 	ok := s.goFunc(v.writeLoop)
-	for role, d := range v.downs {
-		if d != nil && ok {
-			ok = s.goFunc(func() { v.rtcpLoop(d, senders[role]) })
+	for i, d := range dts {
+		if ok {
+			ok = s.goFunc(func() { v.rtcpLoop(d, senders[i]) })
 		}
 	}
 	if !ok {
@@ -344,7 +350,13 @@ func (s *Server) End(roomName, sessionID string) error {
 		return ErrNoSession
 	}
 	r.mu.Lock()
-	p, v := r.presenter, r.viewers[sessionID]
+	var p *presenter
+	for _, x := range r.presenters {
+		if x.id == sessionID {
+			p = x
+		}
+	}
+	v := r.viewers[sessionID]
 	r.mu.Unlock()
 	switch {
 	case p != nil && p.id == sessionID:
@@ -395,8 +407,8 @@ func (s *Server) Viewers(roomName string) int {
 	return len(r.viewers)
 }
 
-// Live reports whether the room has a presenter session (from Publish until it
-// ends, fails or is replaced).
+// Live reports whether the room has a presenter session on stage (from Publish until
+// it ends, fails or is replaced).
 func (s *Server) Live(roomName string) bool {
 	r := s.room(roomName, false)
 	if r == nil {
@@ -404,7 +416,7 @@ func (s *Server) Live(roomName string) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.presenter != nil
+	return len(r.presenters) > 0
 }
 
 func (s *Server) isClosed() bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -91,6 +92,10 @@ func newAPIs(cfg Config) (presenter, viewer *webrtc.API, err error) {
 	pm, err := newMediaEngine()
 	if err != nil {
 		return nil, nil, err
+	}
+	// RFC 6464 audio levels let the active-speaker choice (stage.go) skip decoding Opus.
+	if err := pm.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, nil, fmt.Errorf("audio level extension: %w", err)
 	}
 	preg := &interceptor.Registry{}
 	gen, err := nack.NewGeneratorInterceptor()

@@ -14,7 +14,7 @@ type metrics struct {
 	nackMissed, nackSuppressed           prometheus.Counter
 	keyframeHits, keyframeMisses         prometheus.Counter
 	tapPackets, codecMismatch, badOffers prometheus.Counter
-	tracksIgnored                        prometheus.Counter
+	tracksIgnored, speakerSwitches       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -41,10 +41,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		codecMismatch:     c("codec_mismatch_sessions_total", "Viewer sessions ended because the presenter's codec differs from theirs."),
 		badOffers:         c("bad_offers_total", "Offers refused before a PeerConnection was created."),
 		tracksIgnored:     c("presenter_tracks_ignored_total", "Presenter tracks not forwarded: no room track left for their m-line, or a second simulcast layer."),
+		speakerSwitches:   c("speaker_switches_total", "Times the main tracks switched to another presenter (active speaker or spotlight)."),
 	}
 	for _, col := range []prometheus.Collector{m.viewers, m.presenters, m.received, m.receivedBytes, m.forwarded, m.forwardedBytes,
 		m.dropped, m.pliSent, m.pliReceived, m.nackReceived, m.nackRetransmitted, m.nackMissed, m.nackSuppressed, m.keyframeHits,
-		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers, m.tracksIgnored} {
+		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers, m.tracksIgnored, m.speakerSwitches} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

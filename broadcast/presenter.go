@@ -1,20 +1,25 @@
 package broadcast
 
 import (
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
-// presenter is one WHIP session. A room has at most one; a new Publish replaces
-// it, and the new session's read loops start only after the old ones returned,
-// so each room track has exactly one writer at any time.
+// presenter is one WHIP session on a room's stage. A new Publish with the same
+// credential replaces it, and the new session's read loops start only after the old
+// ones returned; room tracks fed by several presenters serialise them (roomTrack.feed).
 type presenter struct {
-	id   string
-	room *room
-	s    *Server
-	pc   *webrtc.PeerConnection
+	id    string
+	room  *room
+	s     *Server
+	pc    *webrtc.PeerConnection
+	who   Publisher
+	slot  int // stage slot, set by setPresenter before ready is closed
+	level level
 
 	mu      sync.Mutex
 	roles   map[*webrtc.RTPReceiver]trackRole
@@ -47,7 +52,7 @@ func (p *presenter) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 	p.started[role] = true
 	p.loops.Add(1)
 	p.mu.Unlock()
-	if !p.s.goFunc(func() { defer p.loops.Done(); p.readLoop(track, receiver, p.room.tracks[role]) }) {
+	if !p.s.goFunc(func() { defer p.loops.Done(); p.readLoop(track, receiver, role) }) {
 		p.loops.Done()
 	}
 }
@@ -69,23 +74,40 @@ func receiverMid(pc *webrtc.PeerConnection, r *webrtc.RTPReceiver) string {
 	return ""
 }
 
-// readLoop is the fan-out's source: one goroutine per presenter track.
-func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, rt *roomTrack) {
+// readLoop is the fan-out's source: one goroutine per presenter track. Each packet goes
+// to the presenter's stage slot track and, while it is the active speaker (or, for the
+// screen, holds the screen share), to the room's main track.
+func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, role trackRole) {
 	select {
 	case <-p.ready:
 	case <-p.done:
 		return
 	}
 	codec := track.Codec().RTPCodecCapability
-	for _, d := range rt.setCodec(codec) {
-		p.s.m.codecMismatch.Inc()
-		v, why := d.v, "presenter codec changed to "+codec.MimeType
-		p.s.goFunc(func() { v.close(why) })
+	main, slot := p.room.tracks[role], p.room.slotTrack(p.slot, role)
+	for _, rt := range []*roomTrack{main, slot} {
+		// The room's main codec follows a presenter alone on stage (as before the stage);
+		// with others on stage it stays, and a presenter in another codec is left off
+		// the main track (plain viewers could not decode it) but still has its slot.
+		if rt == nil || rt == main && slot != nil && len(*p.room.stage.Load()) > 1 {
+			continue
+		}
+		for _, d := range rt.setCodec(codec) {
+			p.s.m.codecMismatch.Inc()
+			v, why := d.v, "presenter codec changed to "+codec.MimeType
+			p.s.goFunc(func() { v.close(why) })
+		}
 	}
 	up := &upstream{pc: p.pc, ssrc: uint32(track.SSRC())}
-	rt.startSession(codec, up)
-	defer rt.endSession(up)
-	p.s.log.Info("presenter track", "room", p.room.name, "session", p.id, "role", rt.role.String(), "codec", codec.MimeType, "ssrc", up.ssrc)
+	defer main.release(up)
+	if slot != nil {
+		defer slot.release(up)
+	}
+	var levelID uint8
+	if role == roleAudio {
+		levelID = audioLevelID(receiver)
+	}
+	p.s.log.Info("presenter track", "room", p.room.name, "session", p.id, "slot", p.slot, "role", role.String(), "codec", codec.MimeType, "ssrc", up.ssrc)
 
 	// Drain the receiver's RTCP (sender reports) so pion's buffer never fills.
 	p.s.goFunc(func() {
@@ -98,7 +120,6 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	})
 
 	buf := make([]byte, 1500)
-	first := true
 	for {
 		n, _, err := track.Read(buf)
 		if err != nil {
@@ -111,21 +132,34 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		if err := pk.Unmarshal(raw); err != nil {
 			continue
 		}
+		now := time.Now()
+		if role == roleAudio {
+			p.room.observe(p, packetEnergy(&pk.Packet, levelID), now)
+		}
 		// The presenter's header extension IDs mean nothing to viewers (their
 		// SDP negotiated their own); forward the media without them.
 		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
 		p.s.m.received.Inc()
 		p.s.m.receivedBytes.Add(float64(n))
-		switch rt.role {
-		case roleAudio:
-			p.room.tap(p.id, &pk.Packet)
-		case roleCamera:
-			p.room.tapVideo(p.id, codec.MimeType, &pk.Packet)
-		case roleScreen:
-			p.room.tapScreen(p.id, codec.MimeType, &pk.Packet)
+		if slot == nil { // screen share: the first presenter to share holds the room's screen
+			sk := &rtp.Packet{Header: pk.Header, Payload: pk.Payload} // feeding rewrites pk's header
+			if main.feedIfFree(up, codec, pk, now) {
+				p.room.tapScreen(p.id, codec.MimeType, sk)
+			}
+			continue
 		}
-		rt.forward(pk, first, time.Now())
-		first = false
+		if p.room.onMain(p) && strings.EqualFold(main.codec.Load().MimeType, codec.MimeType) {
+			// The main track rewrites its own header copy; the payload is shared.
+			mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: n}
+			switch role {
+			case roleAudio:
+				p.room.tap(p.id, &mk.Packet)
+			case roleCamera:
+				p.room.tapVideo(p.id, codec.MimeType, &mk.Packet)
+			}
+			main.feedActive(p.room, p, up, codec, mk, now)
+		}
+		slot.feed(up, codec, pk, now)
 	}
 }
 

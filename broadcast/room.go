@@ -36,22 +36,31 @@ type tapEntry struct {
 	s ScreenTap
 }
 
-// room is one webinar's broadcast: at most one presenter, any number of viewers
-// and taps. Rooms are created on first use and kept (a few tens of KB each) so
+// room is one webinar's broadcast: up to MaxStage presenters (stage.go), any number
+// of viewers and taps. Rooms are created on first use and kept (a few tens of KB each) so
 // the codec choice and the viewers' sequence continuity survive a presenter gap.
+// tracks are the main tracks (the active speaker's, for plain viewers); slots are each
+// stage slot's own audio and camera.
 type room struct {
 	name   string
 	s      *Server
 	tracks [numRoles]*roomTrack
 	taps   atomic.Pointer[[]*tapEntry] // copy-on-write, read per audio packet
 
-	mu        sync.Mutex
-	presenter *presenter
-	viewers   map[string]*viewer
+	stage  atomic.Pointer[[]*presenter] // copy-on-write list of presenters
+	active atomic.Pointer[presenter]    // whose audio and camera the main tracks carry
+	spk    speakerState
+
+	mu         sync.Mutex
+	presenters map[string]*presenter // by Publisher.Key
+	slots      [MaxStage][2]*roomTrack
+	viewers    map[string]*viewer
 }
 
 func newRoom(name string, s *Server) *room {
-	r := &room{name: name, s: s, viewers: map[string]*viewer{}}
+	r := &room{name: name, s: s, viewers: map[string]*viewer{}, presenters: map[string]*presenter{}}
+	noone := []*presenter{}
+	r.stage.Store(&noone)
 	for role := range numRoles {
 		r.tracks[role] = newRoomTrack(role, s.cfg, s.m)
 	}
@@ -128,40 +137,76 @@ func (r *room) removeViewer(v *viewer) {
 	}
 }
 
-// setPresenter installs p and returns the presenter it replaces, if any.
-func (r *room) setPresenter(p *presenter) (old *presenter) {
+// setPresenter installs p in its credential's slot and returns the presenter it
+// replaces, if any; ErrStageFull when p's credential is new and the stage is full.
+func (r *room) setPresenter(p *presenter) (old *presenter, err error) {
 	r.mu.Lock()
-	old, r.presenter = r.presenter, p
+	old = r.presenters[p.who.Key]
+	if old == nil && len(r.presenters) >= MaxStage {
+		r.mu.Unlock()
+		return nil, ErrStageFull
+	}
+	p.slot = r.freeSlot()
+	if old != nil {
+		p.slot = old.slot
+	}
+	r.presenters[p.who.Key] = p
+	r.publishStage()
 	r.mu.Unlock()
 	if old == nil {
 		r.s.m.presenters.Inc()
 	}
-	return old
+	r.spk.mu.Lock()
+	if a := r.active.Load(); a == nil || a == old {
+		r.setActive(p) // the replacement keeps the large tile
+	}
+	r.spk.mu.Unlock()
+	r.repick()
+	return old, nil
 }
 
-// clearPresenter forgets p if it is still the room's presenter.
+// freeSlot is the lowest slot no presenter holds. Called with r.mu held.
+func (r *room) freeSlot() int {
+	var used [MaxStage]bool
+	for _, x := range r.presenters {
+		used[x.slot] = true
+	}
+	for k, u := range used {
+		if !u {
+			return k
+		}
+	}
+	return -1
+}
+
+// clearPresenter forgets p if it is still on the stage.
 func (r *room) clearPresenter(p *presenter) {
 	r.mu.Lock()
-	cur := r.presenter == p
+	cur := r.presenters[p.who.Key] == p
 	if cur {
-		r.presenter = nil
+		delete(r.presenters, p.who.Key)
+		r.publishStage()
 	}
 	r.mu.Unlock()
 	if cur {
 		r.s.m.presenters.Dec()
+		r.repick()
 	}
 }
 
-// endAll closes the presenter and every viewer session.
+// endAll closes every presenter and viewer session.
 func (r *room) endAll(reason string) {
 	r.mu.Lock()
-	p := r.presenter
+	ps := make([]*presenter, 0, len(r.presenters))
+	for _, p := range r.presenters {
+		ps = append(ps, p)
+	}
 	viewers := make([]*viewer, 0, len(r.viewers))
 	for _, v := range r.viewers {
 		viewers = append(viewers, v)
 	}
 	r.mu.Unlock()
-	if p != nil {
+	for _, p := range ps {
 		r.clearPresenter(p)
 		p.close(reason)
 	}

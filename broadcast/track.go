@@ -59,6 +59,9 @@ type roomTrack struct {
 	mu         sync.Mutex   // guards pending and the rebuilding of downs
 	pending    []*downTrack // bound, waiting for the read loop to admit them
 
+	wmu sync.Mutex // serialises feed: several presenters may take turns writing (stage.go)
+	src *upstream  // guarded by wmu: whose packets the track carries now
+
 	lastPLI   atomic.Int64 // unix nanos of the last PLI sent upstream
 	pliWanted atomic.Bool  // a request arrived inside the interval: send at its end
 

@@ -26,7 +26,8 @@ type viewer struct {
 	s    *Server
 	pc   *webrtc.PeerConnection
 
-	downs [numRoles]*downTrack
+	downs [numRoles]*downTrack // the main tracks (active speaker, screen)
+	extra []*downTrack         // stage slot tracks (stage_viewer.go)
 
 	mu    sync.Mutex
 	queue []item // guarded by mu; cap is the limit
@@ -194,7 +195,7 @@ func (v *viewer) close(reason string) {
 		v.connMu.Lock()
 		v.ended = true
 		v.connMu.Unlock()
-		for _, d := range v.downs {
+		for _, d := range append(v.downs[:], v.extra...) {
 			if d != nil {
 				d.rt.leave(d)
 			}
@@ -216,6 +217,7 @@ type downTrack struct {
 	role   trackRole
 	codec  webrtc.RTPCodecCapability
 	stream string
+	label  string // track id: "audio", "camera", "screen" or a stage slot's ("audio-slot2")
 
 	// Set once in Bind, before the track is published to the read loop.
 	ws   webrtc.TrackLocalWriter
@@ -234,7 +236,12 @@ type downTrack struct {
 	hdr    rtp.Header // writer goroutine scratch
 }
 
-func (d *downTrack) ID() string                { return d.role.String() }
+func (d *downTrack) ID() string {
+	if d.label != "" {
+		return d.label
+	}
+	return d.role.String()
+}
 func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) StreamID() string          { return d.stream }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.role.kind() }

@@ -1,0 +1,61 @@
+package broadcast
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// BenchmarkStageIngest compares one presenter packet's cost to 100 viewers of the main track
+// before the stage (forward) and with it (a header copy for the main track, the active-speaker
+// check under the track's lock, and the packet also fed to its stage slot's track).
+func BenchmarkStageIngest(b *testing.B) {
+	for _, stage := range []bool{false, true} {
+		name := "forward"
+		if stage {
+			name = "stage"
+		}
+		b.Run(name, func(b *testing.B) {
+			const n = 100
+			rig := newFanoutRig(b, n, nil, 4096)
+			r := newRoom("bench", rig.s)
+			p := &presenter{room: r}
+			r.active.Store(p)
+			slot := newRoomTrack(roleCamera, rig.s.cfg, rig.s.m)
+			var up *upstream // no presenter to send keyframe requests to
+			codec := *rig.rt.codec.Load()
+			pkts := make([]*packet, 1024)
+			for i := range pkts {
+				pkts[i] = testPacket(uint16(i), 1200)
+			}
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				pk := pkts[i%len(pkts)]
+				if stage {
+					mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: pk.size}
+					rig.rt.feedActive(r, p, up, codec, mk, now)
+					slot.feed(up, codec, pk, now)
+				} else {
+					rig.rt.forward(pk, i == 0, now)
+				}
+				if i%256 == 255 {
+					for _, w := range rig.writers {
+						for w.n.Load() < int64(i+1) {
+							time.Sleep(10 * time.Microsecond)
+						}
+					}
+				}
+			}
+			for _, w := range rig.writers {
+				for w.n.Load() < int64(b.N) {
+					time.Sleep(10 * time.Microsecond)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/pkt-viewer")
+		})
+	}
+}
