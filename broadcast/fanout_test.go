@@ -134,18 +134,10 @@ func BenchmarkFanout(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				rig.rt.forward(pkts[i%len(pkts)], i == 0, now)
 				if i%256 == 255 { // keep queues from overflowing: wait for the writers
-					for _, w := range rig.writers {
-						for w.n.Load() < int64(i+1) {
-							time.Sleep(10 * time.Microsecond)
-						}
-					}
+					rig.waitWritten(int64(i + 1))
 				}
 			}
-			for _, w := range rig.writers {
-				for w.n.Load() < int64(b.N) {
-					time.Sleep(10 * time.Microsecond)
-				}
-			}
+			rig.waitWritten(int64(b.N))
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/pkt-viewer")
 		})
@@ -158,4 +150,13 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// waitWritten waits until every writer has written n packets.
+func (rig *fanoutRig) waitWritten(n int64) {
+	for _, w := range rig.writers {
+		for w.n.Load() < n {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
 }

@@ -19,11 +19,19 @@ import (
 // This file holds real pion peers for the tests: a publisher that sends known
 // payloads and viewers that record what they receive.
 
-func clientAPI(t testing.TB) *webrtc.API {
+func clientAPI(t testing.TB) *webrtc.API { return clientAPIWith(t) }
+
+// clientAPIWith is clientAPI negotiating the given audio header extensions too.
+func clientAPIWith(t testing.TB, audioExts ...string) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
+	}
+	for _, uri := range audioExts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
 	}
 	reg := &interceptor.Registry{}
 	// Default interceptors: viewers NACK losses, which exercises the shared cache.
@@ -32,10 +40,9 @@ func clientAPI(t testing.TB) *webrtc.API {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" }) // tests stay on loopback
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" }) // tests stay on loopback
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 

@@ -42,18 +42,10 @@ func BenchmarkStageIngest(b *testing.B) {
 					rig.rt.forward(pk, i == 0, now)
 				}
 				if i%256 == 255 {
-					for _, w := range rig.writers {
-						for w.n.Load() < int64(i+1) {
-							time.Sleep(10 * time.Microsecond)
-						}
-					}
+					rig.waitWritten(int64(i + 1))
 				}
 			}
-			for _, w := range rig.writers {
-				for w.n.Load() < int64(b.N) {
-					time.Sleep(10 * time.Microsecond)
-				}
-			}
+			rig.waitWritten(int64(b.N))
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/pkt-viewer")
 		})

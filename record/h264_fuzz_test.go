@@ -3,8 +3,6 @@ package record
 import (
 	"encoding/binary"
 	"testing"
-
-	"github.com/pion/rtp"
 )
 
 // FuzzH264Assembler feeds arbitrary RTP payloads, markers and sequence steps:
@@ -24,31 +22,15 @@ func FuzzH264Assembler(f *testing.F) {
 	f.Add([]byte{0x78, 0x00, 0x00}, []byte{0x7c}, true, uint8(0))
 	f.Fuzz(func(t *testing.T, a, b []byte, marker bool, step uint8) {
 		var asm h264Assembler
-		var seq uint16
-		var ts uint32
-		needKey := true
-		for i, payload := range [][]byte{a, b, a, b, a} {
-			gap := i > 0 && step != 1
-			seq += uint16(step)
-			if i%2 == 1 {
-				ts += 3000
-			}
-			frame, key, _ := asm.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts, Marker: marker || i == 4}, Payload: payload})
-			if gap {
-				needKey = true
-			}
-			if frame == nil {
-				continue
-			}
+		feedAssembler(t, asm.push, a, b, marker, step, func(frame []byte, key, keyDue bool) {
 			types := nalTypes(t, frame)
-			if needKey && !key {
+			if keyDue && !key {
 				t.Fatal("inter access unit emitted before an IDR")
 			}
 			if key && !(types[nalSPS] && types[nalPPS] && types[nalIDR]) {
 				t.Fatalf("keyframe without its parameter sets: %v", types)
 			}
-			needKey = false
-		}
+		})
 		// Parameter sets from any payload give a config or nothing, never a panic.
 		s, p := paramSets(a)
 		_, _ = avcConfig(s, p)

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"context"
 	"math"
 	"os"
 	"os/exec"
@@ -69,38 +68,7 @@ func publishH264(t *testing.T, s *broadcast.Server, room string, wantKey *atomic
 			}
 		}()
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	connected := make(chan struct{}, 1)
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateConnected {
-			select {
-			case connected <- struct{}{}:
-			default:
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sess, err := s.Publish(ctx, room, pc.LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sess.Answer}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publisher did not connect")
-	}
+	connectPublisher(t, s, room, pc)
 	return video, audio
 }
 

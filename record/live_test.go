@@ -89,38 +89,7 @@ func publishLiveWith(t *testing.T, s *broadcast.Server, room string, screen bool
 			}
 		}()
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	connected := make(chan struct{}, 1)
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateConnected {
-			select {
-			case connected <- struct{}{}:
-			default:
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sess, err := s.Publish(ctx, room, pc.LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sess.Answer}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publisher did not connect")
-	}
+	connectPublisher(t, s, room, pc)
 	return p
 }
 
@@ -251,4 +220,42 @@ func TestRecordRealPublisher(t *testing.T) {
 		t.Errorf("ffprobe duration %.2f s, sent %v", d, sent)
 	}
 	t.Logf("%d audio, %d video blocks, %d clusters, duration %.2f s (ffprobe %.2f s), %d PLIs", p.blocks[audioTrack], p.blocks[videoTrack], p.clusters, p.duration/1000, d, pub.plis.Load())
+}
+
+// connectPublisher offers pc's tracks to the room as its presenter and waits until the peer
+// connection is up.
+func connectPublisher(t *testing.T, s *broadcast.Server, room string, pc *webrtc.PeerConnection) {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	connected := make(chan struct{}, 1)
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			select {
+			case connected <- struct{}{}:
+			default:
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess, err := s.Publish(ctx, room, pc.LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sess.Answer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("publisher did not connect")
+	}
 }

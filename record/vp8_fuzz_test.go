@@ -15,29 +15,39 @@ func FuzzVP8Assembler(f *testing.F) {
 	f.Add([]byte{0x10}, []byte{}, true, uint8(0))
 	f.Fuzz(func(t *testing.T, a, b []byte, marker bool, step uint8) {
 		var asm vp8Assembler
-		var seq uint16
-		var ts uint32
-		needKey := true
-		for i, payload := range [][]byte{a, b, a, b, a} {
-			gap := i > 0 && step != 1
-			seq += uint16(step)
-			if i%2 == 1 {
-				ts += 3000
-			}
-			frame, key, _ := asm.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts, Marker: marker || i == 4}, Payload: payload})
-			if gap {
-				needKey = true
-			}
-			if frame == nil {
-				continue
-			}
+		feedAssembler(t, asm.push, a, b, marker, step, func(frame []byte, key, keyDue bool) {
 			if len(frame) == 0 {
 				t.Fatal("empty frame emitted")
 			}
-			if needKey && !key {
+			if keyDue && !key {
 				t.Fatal("inter frame emitted before a keyframe")
 			}
-			needKey = false
-		}
+		})
 	})
+}
+
+// feedAssembler pushes a, b, a, b, a as one stream (sequence numbers step apart, a new
+// timestamp every other packet, the last one marked) and calls check for every frame emitted,
+// with whether a keyframe is due there (the first frame, and the first after a loss).
+func feedAssembler(t *testing.T, push func(*rtp.Packet) ([]byte, bool, uint32), a, b []byte, marker bool, step uint8,
+	check func(frame []byte, key, keyDue bool)) {
+	t.Helper()
+	var seq uint16
+	var ts uint32
+	keyDue := true
+	for i, payload := range [][]byte{a, b, a, b, a} {
+		seq += uint16(step)
+		if i%2 == 1 {
+			ts += 3000
+		}
+		frame, key, _ := push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts, Marker: marker || i == 4}, Payload: payload})
+		if i > 0 && step != 1 {
+			keyDue = true
+		}
+		if frame == nil {
+			continue
+		}
+		check(frame, key, keyDue)
+		keyDue = false
+	}
 }
