@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -83,6 +84,7 @@ type Server struct {
 	pcConfig       webrtc.Configuration // one DTLS certificate for every session
 	gatherDeadline time.Duration
 	candidates     candidatePolicy // which remote ICE candidates an offer may bring
+	onStage        atomic.Pointer[func(string)]
 
 	mu     sync.Mutex
 	rooms  map[string]*room

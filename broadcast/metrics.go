@@ -15,6 +15,7 @@ type metrics struct {
 	keyframeHits, keyframeMisses         prometheus.Counter
 	tapPackets, codecMismatch, badOffers prometheus.Counter
 	tracksIgnored, speakerSwitches       prometheus.Counter
+	mutedPackets                         prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -42,10 +43,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		badOffers:         c("bad_offers_total", "Offers refused before a PeerConnection was created."),
 		tracksIgnored:     c("presenter_tracks_ignored_total", "Presenter tracks not forwarded: no room track left for their m-line, or a second simulcast layer."),
 		speakerSwitches:   c("speaker_switches_total", "Times the main tracks switched to another presenter (active speaker or spotlight)."),
+		mutedPackets:      c("stage_muted_packets_total", "Presenter packets not forwarded because a host (or the presenter) muted that medium."),
 	}
 	for _, col := range []prometheus.Collector{m.viewers, m.presenters, m.received, m.receivedBytes, m.forwarded, m.forwardedBytes,
 		m.dropped, m.pliSent, m.pliReceived, m.nackReceived, m.nackRetransmitted, m.nackMissed, m.nackSuppressed, m.keyframeHits,
-		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers, m.tracksIgnored, m.speakerSwitches} {
+		m.keyframeMisses, m.tapPackets, m.codecMismatch, m.badOffers, m.tracksIgnored, m.speakerSwitches, m.mutedPackets} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

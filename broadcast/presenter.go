@@ -3,6 +3,7 @@ package broadcast
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -20,6 +21,8 @@ type presenter struct {
 	who   Publisher
 	slot  int // stage slot, set by setPresenter before ready is closed
 	level level
+	mute  [numRoles]atomic.Bool // held back by a host (stage_mute.go)
+	gated [numRoles]bool        // each written by its role's read loop only
 
 	mu      sync.Mutex
 	roles   map[*webrtc.RTPReceiver]trackRole
@@ -129,7 +132,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		raw := make([]byte, n)
 		copy(raw, buf[:n])
 		pk := &packet{size: n}
-		if err := pk.Unmarshal(raw); err != nil {
+		if err := pk.Unmarshal(raw); err != nil || p.gate(role, up, main, slot) {
 			continue
 		}
 		now := time.Now()

@@ -54,11 +54,12 @@ type room struct {
 	mu         sync.Mutex
 	presenters map[string]*presenter // by Publisher.Key
 	slots      [MaxStage][2]*roomTrack
+	mutes      map[string]Mute // by Publisher.Key (stage_mute.go)
 	viewers    map[string]*viewer
 }
 
 func newRoom(name string, s *Server) *room {
-	r := &room{name: name, s: s, viewers: map[string]*viewer{}, presenters: map[string]*presenter{}}
+	r := &room{name: name, s: s, viewers: map[string]*viewer{}, presenters: map[string]*presenter{}, mutes: map[string]Mute{}}
 	noone := []*presenter{}
 	r.stage.Store(&noone)
 	for role := range numRoles {
@@ -147,6 +148,7 @@ func (r *room) setPresenter(p *presenter) (old *presenter, err error) {
 		return nil, ErrStageFull
 	}
 	p.slot = r.freeSlot()
+	p.applyMute(r.mutes[p.who.Key])
 	if old != nil {
 		p.slot = old.slot
 	}

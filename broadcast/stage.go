@@ -32,6 +32,7 @@ package broadcast
 import (
 	"errors"
 	"math"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,8 @@ type StageMember struct {
 	Session string
 	Slot    int
 	Active  bool // the active speaker (or the pinned spotlight)
+	Pinned  bool // a host pinned the spotlight on this presenter
+	Mute    Mute // what the server holds back (stage_mute.go)
 }
 
 // speakerState is the room's active-speaker decision; mu serialises decisions only.
@@ -192,11 +195,13 @@ func (r *room) setActive(p *presenter) {
 		if p.who.OnActive != nil {
 			p.who.OnActive()
 		}
+		r.stageChanged()
 	}
 }
 
 // repick chooses the active speaker at once after the stage or the pin changed.
 func (r *room) repick() {
+	defer r.stageChanged()
 	list := *r.stage.Load()
 	r.spk.mu.Lock()
 	defer r.spk.mu.Unlock()
@@ -316,9 +321,37 @@ func (s *Server) Stage(roomName string) []StageMember {
 		return nil
 	}
 	active := r.active.Load()
+	r.spk.mu.Lock()
+	pin := r.spk.pin
+	r.spk.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var out []StageMember
 	for _, p := range *r.stage.Load() {
-		out = append(out, StageMember{Publisher: p.who, Session: p.id, Slot: p.slot, Active: p == active})
+		out = append(out, StageMember{Publisher: p.who, Session: p.id, Slot: p.slot, Active: p == active,
+			Pinned: pin != "" && pin == p.who.Key, Mute: r.mutes[p.who.Key]})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Slot < out[j].Slot })
 	return out
+}
+
+// EndStage ends the session of the presenter publishing with key, if any (a panelist was
+// demoted or removed): its peer connection closes and its slot frees at once.
+func (s *Server) EndStage(roomName, key string) bool {
+	r := s.room(roomName, false)
+	if r == nil {
+		return false
+	}
+	if key == "" {
+		key = streamKeyID
+	}
+	r.mu.Lock()
+	p := r.presenters[key]
+	r.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	r.clearPresenter(p)
+	p.close("left the stage")
+	return true
 }
