@@ -196,6 +196,7 @@ func (s *Server) accountRoutes() {
 	e.GET("/api/webinars/:id/channel", s.channel)
 	s.roomRoutes()
 	e.PUT("/api/webinars/:id/spotlight", s.setSpotlight)
+	s.stageRoutes()
 }
 
 // apiError is the one JSON shape every error takes.

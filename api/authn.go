@@ -23,6 +23,8 @@ type authParts struct {
 	checks *auth.Limiter
 	// registrations per client address and per webinar.
 	regsByAddr, regsByWebinar *auth.Limiter
+	// publish signs per-member publish tokens (stage_control.go).
+	publish *auth.PublishTokens
 }
 
 func newAuthParts(d Deps) (authParts, error) {
@@ -42,6 +44,8 @@ func newAuthParts(d Deps) (authParts, error) {
 	tf.Clock = d.Clock
 	joins := auth.NewJoinTokens(secret)
 	joins.Clock = d.Clock
+	publish := auth.NewPublishTokens(secret)
+	publish.Clock = d.Clock
 	return authParts{
 		sessions:      sessions,
 		twoFactor:     tf,
@@ -52,6 +56,7 @@ func newAuthParts(d Deps) (authParts, error) {
 		regsByWebinar: auth.NewLimiter(auth.RegistrationWebinarPolicy(), d.Clock),
 		signIn: &auth.SignIn{Store: d.Store, Guard: auth.NewSignInGuard(d.Clock), Sessions: sessions,
 			TwoFactor: tf, SSOOnly: d.SSOOnly, Argon2: d.Argon2, Clock: d.Clock},
+		publish: publish,
 	}, nil
 }
 

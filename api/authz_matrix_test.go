@@ -173,6 +173,12 @@ var matrix = []matrixRow{
 	{route: "POST /api/webinars/:id/recording", path: "/api/webinars/{w}/recording", ctype: js, body: `{"on":false}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	// The stage spotlight (issue 10): those who moderate.
 	{route: "PUT /api/webinars/:id/spotlight", path: "/api/webinars/{w}/spotlight", ctype: js, body: `{"member":""}`, want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
+	// Stage controls (issue 10): a publisher gets its own publish token; what watches reads the
+	// stage; hosts mute others and take them off the stage (nobody is on the matrix's stage).
+	{route: "POST /api/webinars/:id/publish-token", path: "/api/webinars/{w}/publish-token", want: [nPrincipals]int{401, 403, 201, 201, 201, 403, 201}},
+	{route: "GET /api/webinars/:id/stage", path: "/api/webinars/{w}/stage", want: [nPrincipals]int{401, 200, 200, 200, 200, 403, 200}},
+	{route: "PUT /api/webinars/:id/stage/:member", path: "/api/webinars/{w}/stage/stream-key", ctype: js, body: `{"audio":"muted"}`, want: [nPrincipals]int{401, 401, 403, 200, 200, 403, 200}},
+	{route: "DELETE /api/webinars/:id/stage/:member", path: "/api/webinars/{w}/stage/stream-key", want: [nPrincipals]int{401, 401, 403, 404, 404, 403, 404}},
 	{route: "GET /api/webinars/:id/recordings", path: "/api/webinars/{w}/recordings", want: [nPrincipals]int{401, 403, 403, 200, 200, 403, 200}},
 	{route: "GET /api/webinars/:id/recordings/:file", path: "/api/webinars/{w}/recordings/nosuch.webm", want: [nPrincipals]int{401, 403, 403, 404, 404, 403, 404}},
 	// Transcript versions (issue 11): those who manage settings. The matrix server has no

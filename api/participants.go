@@ -34,6 +34,8 @@ func (s *Server) promote(role models.Role) echo.HandlerFunc {
 		s.Room.Update(p.Webinar, p)
 		if role == models.RolePanelist {
 			s.dropHand(p)
+		} else {
+			s.leaveStageParticipant(p.Webinar, p.ID) // off the stage within a second
 		}
 		s.Room.Publish(p.Webinar, room.Audience{Hosts: true, Participant: p.ID}, "participant", p)
 		return c.JSON(http.StatusOK, p)

@@ -340,6 +340,7 @@ func (s *Server) disconnect(webinar, pid string, all bool) {
 		cancel()
 	}
 	if !all {
+		s.leaveStageParticipant(webinar, pid) // removed, denied or left: off the stage too
 		s.Room.Disconnect(webinar, pid)
 	}
 }

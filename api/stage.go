@@ -17,10 +17,14 @@ import (
 //   - the stream key: the host's OBS or GStreamer, named by ?speaker= as before;
 //   - a signed-in member (session cookie or API token): that member, under their display name
 //     (?speaker= when the account has none);
+//   - a publish token (POST .../publish-token): the member it names, as if signed in;
 //   - a promoted participant's join token: that participant, under their name.
 func (s *Server) publisherOf(c echo.Context, w models.Webinar) broadcast.Publisher {
 	if key := auth.BearerToken(c.Request().Header.Get("Authorization")); key != "" && w.KeyMatches(key) {
 		return broadcast.Publisher{Name: speakerName(c.QueryParam("speaker"))}
+	}
+	if uid, ok, err := s.publishTokenMember(c, w); ok && err == nil {
+		return broadcast.Publisher{Key: memberStageKey(uid), Name: speakerName(s.memberName(c, uid))}
 	}
 	if u := callerOf(c).user; u != nil {
 		name := u.DisplayName
@@ -34,7 +38,7 @@ func (s *Server) publisherOf(c echo.Context, w models.Webinar) broadcast.Publish
 		if p, err := s.Store.Participant(c.Request().Context(), w.ID, pid); err == nil {
 			name = p.Name
 		}
-		return broadcast.Publisher{Key: "participant:" + pid, Name: speakerName(name)}
+		return broadcast.Publisher{Key: participantStageKey(pid), Name: speakerName(name)}
 	}
 	return broadcast.Publisher{Name: speakerName(c.QueryParam("speaker"))}
 }
@@ -77,4 +81,13 @@ func (s *Server) setSpotlight(c echo.Context) error {
 	}
 	s.Broadcast.SetSpotlight(a.w.ID, key)
 	return c.JSON(http.StatusOK, map[string]string{"member": *in.Member})
+}
+
+// memberName is the display name of a member publishing with a publish token (?speaker= when
+// the account has none).
+func (s *Server) memberName(c echo.Context, userID string) string {
+	if u, err := s.Store.User(c.Request().Context(), userID); err == nil && u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return c.QueryParam("speaker")
 }

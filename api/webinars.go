@@ -486,5 +486,6 @@ func (s *Server) putMember(c echo.Context) error {
 		return err
 	}
 	auth.Record(ctx, s.Store, auth.EventRoleChanged, actorID(a.cl), a.w.ID, clientIP(c), map[string]any{"user": u.ID, "role": in.Role})
+	s.leaveStageUnlessPublisher(a.w.ID, u.ID, in.Role)
 	return c.JSON(http.StatusOK, memberView{Member: models.Member{WebinarID: a.w.ID, UserID: u.ID, Role: in.Role}, Email: u.Email, Name: u.DisplayName})
 }

@@ -87,7 +87,8 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 }
 
 // endHandler answers DELETE on a session's Location. Ending a presenter session needs the
-// stream key; a viewer's session id is itself the unguessable capability to end it.
+// credential that started it (or a host's); a viewer's session id is itself the unguessable
+// capability to end it.
 func (s *Server) endHandler(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, err := s.Store.Webinar(c.Request().Context(), c.Param("id"))
@@ -96,6 +97,9 @@ func (s *Server) endHandler(kind string) echo.HandlerFunc {
 		}
 		if kind == "whip" {
 			if err := s.requirePublisher(c, w); err != nil {
+				return err
+			}
+			if err := s.ownsStageSession(c, w, c.Param("session")); err != nil {
 				return err
 			}
 		}
@@ -140,6 +144,9 @@ func (s *Server) requirePublisher(c echo.Context, w models.Webinar) error {
 	token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 	if ok && w.KeyMatches(strings.TrimSpace(token)) {
 		return nil
+	}
+	if _, ok, err := s.publishTokenMember(c, w); ok {
+		return err // a per-member publish token (stage_control.go)
 	}
 	a, err := s.accessToWebinar(c, w)
 	if err != nil {

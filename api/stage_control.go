@@ -1,0 +1,394 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"lectern/auth"
+	"lectern/broadcast"
+	"lectern/models"
+	"lectern/room"
+)
+
+// Host controls of the stage (issue 10): publish tokens, the stage listing, mutes, taking
+// someone off the stage.
+//
+// A stage member is named, in routes and events, by their account's user id (a host,
+// co-host or panelist member), a participant id (an attendee promoted to panelist, publishing
+// with their participant token) or "stream-key" (the host's OBS). On the live channel that
+// member is the participant "u.<user id>", the participant id, or "key".
+
+func (s *Server) stageRoutes() {
+	e := s.echo
+	e.POST("/api/webinars/:id/publish-token", s.publishToken)
+	e.GET("/api/webinars/:id/stage", s.getStage)
+	e.PUT("/api/webinars/:id/stage/:member", s.putStage)
+	e.DELETE("/api/webinars/:id/stage/:member", s.deleteStage)
+	s.Broadcast.OnStage(newStageNotifier(s).changed)
+}
+
+// stageTarget is a stage member resolved from a route's {member}.
+type stageTarget struct {
+	member string // as in the route
+	key    string // broadcast.Publisher.Key
+	pid    string // the member's participant id on the live channel
+}
+
+// stageTargetOf resolves member in webinar w: a member who may publish, a panelist
+// participant, or the stream key. Anyone else is a 404: they cannot be on the stage.
+func (s *Server) stageTargetOf(ctx context.Context, w models.Webinar, member string) (stageTarget, error) {
+	if member == broadcast.StreamKeyPublisher {
+		return stageTarget{member: member, key: member, pid: "key"}, nil
+	}
+	role, err := s.Store.MemberRole(ctx, w.ID, member)
+	if err == nil && auth.Can(role, auth.ActPublish) {
+		return stageTarget{member: member, key: memberStageKey(member), pid: "u." + member}, nil
+	}
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return stageTarget{}, err
+	}
+	p, err := s.Store.Participant(ctx, w.ID, member)
+	if err == nil && p.Role != models.RoleAttendee && p.State == room.StateAdmitted {
+		return stageTarget{member: member, key: participantStageKey(member), pid: member}, nil
+	}
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return stageTarget{}, err
+	}
+	return stageTarget{}, echo.NewHTTPError(http.StatusNotFound, "no such stage member: a panelist, co-host or host of this webinar (or \"stream-key\")")
+}
+
+func participantStageKey(pid string) string { return "participant:" + pid }
+
+// stageMemberID turns a Publisher.Key back into the id routes and pages use.
+func stageMemberID(key string) string {
+	if id, ok := strings.CutPrefix(key, "member:"); ok {
+		return id
+	}
+	if id, ok := strings.CutPrefix(key, "participant:"); ok {
+		return id
+	}
+	return broadcast.StreamKeyPublisher
+}
+
+// stageMember is one presenter in GET .../stage and the "stage" channel event. slot says
+// which slot m-lines carry them (the k-th audio m-line and the (k+3)-th video m-line of a
+// WHEP offer with several, see broadcast/stage.go).
+type stageMember struct {
+	Member string `json:"member"`
+	Name   string `json:"name"`
+	Slot   int    `json:"slot"`
+	Active bool   `json:"active"` // on the main tracks: the active speaker or the spotlight
+	Pinned bool   `json:"pinned"` // a host pinned the spotlight on them
+	Audio  string `json:"audio"`  // "on" or "muted" (by the server)
+	Video  string `json:"video"`
+}
+
+type stageView struct {
+	Members []stageMember `json:"members"`
+}
+
+func onOrMuted(muted bool) string {
+	if muted {
+		return "muted"
+	}
+	return "on"
+}
+
+func (s *Server) stageView(webinar string) stageView {
+	out := stageView{Members: []stageMember{}}
+	for _, m := range s.Broadcast.Stage(webinar) {
+		out.Members = append(out.Members, stageMember{Member: stageMemberID(m.Key), Name: m.Name, Slot: m.Slot,
+			Active: m.Active, Pinned: m.Pinned, Audio: onOrMuted(m.Mute.Audio), Video: onOrMuted(m.Mute.Video)})
+	}
+	return out
+}
+
+// getStage is GET .../stage: who is on stage, in which slot, muted or not, who is large. Anyone
+// who may watch the webinar's media may read it (the watch page lays out its tiles with it).
+func (s *Server) getStage(c echo.Context) error {
+	w, err := s.Store.Webinar(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.allowMedia(c, w); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.stageView(w.ID))
+}
+
+// stageNotifier tells the room the stage changed: one "stage" event with the whole listing,
+// at most one per stageGather, so a burst (a presenter joining also moves the active speaker)
+// makes one event.
+type stageNotifier struct {
+	s       *Server
+	mu      sync.Mutex
+	pending map[string]bool
+}
+
+const stageGather = 100 * time.Millisecond
+
+func newStageNotifier(s *Server) *stageNotifier {
+	return &stageNotifier{s: s, pending: map[string]bool{}}
+}
+
+func (n *stageNotifier) changed(webinar string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.pending[webinar] {
+		return
+	}
+	n.pending[webinar] = true
+	time.AfterFunc(stageGather, func() {
+		n.mu.Lock()
+		delete(n.pending, webinar)
+		n.mu.Unlock()
+		n.s.Room.Publish(webinar, room.Audience{Everyone: true}, "stage", n.s.stageView(webinar))
+	})
+}
+
+// stageRequest is PUT .../stage/{member}'s body; either field may be left out.
+type stageRequest struct {
+	Audio string `json:"audio"`
+	Video string `json:"video"`
+}
+
+func validSwitch(v string) bool { return v == "" || v == "on" || v == "muted" }
+
+// stageControl is the "stage-control" channel event, sent to the stage member only: the
+// server's mute as it now is, whether a host set it, and what a host asks them to turn on.
+type stageControl struct {
+	Member  string   `json:"member"`
+	Audio   string   `json:"audio"`
+	Video   string   `json:"video"`
+	ByHost  bool     `json:"by_host"`
+	Ask     []string `json:"ask,omitempty"`     // "audio", "video": a host asks them to unmute
+	Removed bool     `json:"removed,omitempty"` // a host took them off the stage
+}
+
+// putStage is PUT .../stage/{member} {"audio": "muted"|"on", "video": "muted"|"on"}.
+//   - A host or co-host mutes anyone on stage: the server stops forwarding at once. A host's
+//     "on" for someone else does not unmute them: it asks (the member decides).
+//   - A stage member sets their own mute either way (the studio page's microphone and camera
+//     toggles), including turning on what a host muted.
+func (s *Server) putStage(c echo.Context) error {
+	ctx := c.Request().Context()
+	caller, err := s.participant(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in stageRequest
+	if err := decodeJSON(c.Request().Header.Get(echo.HeaderContentType), c.Request().Body, &in); err != nil {
+		return err
+	}
+	if !validSwitch(in.Audio) || !validSwitch(in.Video) || in.Audio == "" && in.Video == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, `send "audio" and/or "video", each "muted" or "on"`)
+	}
+	w, err := s.Store.Webinar(ctx, caller.Webinar)
+	if err != nil {
+		return err
+	}
+	t, err := s.stageTargetOf(ctx, w, c.Param("member"))
+	if err != nil {
+		return err
+	}
+	self := caller.ID == t.pid
+	if !self && !caller.Moderates() {
+		return echo.NewHTTPError(http.StatusForbidden, "only the host and co-hosts mute others on stage")
+	}
+	m := s.Broadcast.MuteOf(w.ID, t.key)
+	var ask []string
+	apply := func(v string, muted *bool, medium string) {
+		switch {
+		case v == "muted":
+			*muted = true
+		case v == "on" && self:
+			*muted = false
+		case v == "on" && *muted:
+			ask = append(ask, medium)
+		}
+	}
+	apply(in.Audio, &m.Audio, "audio")
+	apply(in.Video, &m.Video, "video")
+	changed := s.Broadcast.SetMute(w.ID, t.key, m)
+	ev := stageControl{Member: t.member, Audio: onOrMuted(m.Audio), Video: onOrMuted(m.Video), ByHost: !self, Ask: ask}
+	if changed || len(ask) > 0 {
+		s.Room.Publish(w.ID, room.Audience{Participant: t.pid}, "stage-control", ev)
+	}
+	return c.JSON(http.StatusOK, ev)
+}
+
+// deleteStage is DELETE .../stage/{member} (host, co-host): their publishing session ends now
+// and their page hears it ("stage-control" with removed); they stay a panelist and may go on
+// stage again (demote them to keep them off).
+func (s *Server) deleteStage(c echo.Context) error {
+	caller, err := s.moderator(c)
+	if err != nil {
+		return err
+	}
+	w, err := s.Store.Webinar(c.Request().Context(), caller.Webinar)
+	if err != nil {
+		return err
+	}
+	t, err := s.stageTargetOf(c.Request().Context(), w, c.Param("member"))
+	if err != nil {
+		return err
+	}
+	if !s.endStage(w.ID, t) {
+		return echo.NewHTTPError(http.StatusNotFound, "this member is not on stage")
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// endStage ends t's publishing session, if any, and tells them.
+func (s *Server) endStage(webinar string, t stageTarget) bool {
+	if !s.Broadcast.EndStage(webinar, t.key) {
+		return false
+	}
+	s.Room.Publish(webinar, room.Audience{Participant: t.pid}, "stage-control", stageControl{Member: t.member, ByHost: true, Removed: true})
+	return true
+}
+
+// leaveStageUnlessPublisher ends a member's publishing session when their new role may not
+// publish (PUT .../members demoted or removed them).
+func (s *Server) leaveStageUnlessPublisher(webinar, userID string, role models.Role) {
+	if role == "" || !auth.Can(role, auth.ActPublish) {
+		s.endStage(webinar, stageTarget{member: userID, key: memberStageKey(userID), pid: "u." + userID})
+	}
+}
+
+// leaveStageParticipant ends a participant's publishing session (demoted, removed, left).
+func (s *Server) leaveStageParticipant(webinar, pid string) {
+	s.endStage(webinar, stageTarget{member: pid, key: participantStageKey(pid), pid: pid})
+}
+
+// publishTokenRequest is POST .../publish-token's body (optional).
+type publishTokenRequest struct {
+	Member    string `json:"member"`     // user id; "" for the caller
+	ExpiresIn int64  `json:"expires_in"` // seconds; 0 for the default
+}
+
+const (
+	publishTokenTTL    = 24 * time.Hour
+	publishTokenMaxTTL = 30 * 24 * time.Hour
+)
+
+type publishTokenAnswer struct {
+	Token     string    `json:"token"`
+	Member    string    `json:"member"`
+	ExpiresAt time.Time `json:"expires_at"`
+	WHIPURL   string    `json:"whip_url"`
+}
+
+// publishToken is POST .../publish-token: a token a member's encoder (OBS, GStreamer, a
+// second machine) publishes with as Authorization: Bearer on POST /whip/{id}, under that
+// member's display name and stage slot. A signed-in panelist, co-host or host gets one for
+// themselves; a host or co-host gets one for any member who may publish. It is stateless:
+// it stops working when it expires, when the member may no longer publish (demoted,
+// removed) and when the stream key is rotated.
+func (s *Server) publishToken(c echo.Context) error {
+	a, err := s.accessTo(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if a.cl.user == nil {
+		return a.deny(auth.ActPublish)
+	}
+	var in publishTokenRequest
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c.Request().Header.Get(echo.HeaderContentType), c.Request().Body, &in); err != nil {
+			return err
+		}
+	}
+	ttl := time.Duration(in.ExpiresIn) * time.Second
+	if in.ExpiresIn < 0 || ttl > publishTokenMaxTTL {
+		return echo.NewHTTPError(http.StatusBadRequest, `"expires_in" is seconds, at most 30 days`)
+	}
+	if ttl == 0 {
+		ttl = publishTokenTTL
+	}
+	if err := s.mayIssuePublishToken(c.Request().Context(), a, &in); err != nil {
+		return err
+	}
+	exp := s.now().Add(ttl)
+	tok, err := s.auth.publish.Issue(auth.PublishClaims{Webinar: a.w.ID, Member: in.Member, Expires: exp.Unix()}, a.w.StreamKey)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, publishTokenAnswer{Token: tok, Member: in.Member, ExpiresAt: exp.UTC().Truncate(time.Second), WHIPURL: "/whip/" + a.w.ID})
+}
+
+// mayIssuePublishToken: a publisher for themselves, a moderator for any member who may publish.
+func (s *Server) mayIssuePublishToken(ctx context.Context, a access, in *publishTokenRequest) error {
+	if in.Member == "" || in.Member == a.cl.user.ID {
+		in.Member = a.cl.user.ID
+		if !a.can(auth.ActPublish) {
+			return a.deny(auth.ActPublish)
+		}
+		return nil
+	}
+	if !a.can(auth.ActModerate) {
+		return echo.NewHTTPError(http.StatusForbidden, "only the host and co-hosts get publish tokens for others")
+	}
+	role, err := s.Store.MemberRole(ctx, a.w.ID, in.Member)
+	if errors.Is(err, models.ErrNotFound) || err == nil && !auth.Can(role, auth.ActPublish) {
+		return echo.NewHTTPError(http.StatusBadRequest, "member is not a panelist, co-host or host of this webinar")
+	}
+	return err
+}
+
+// publishTokenMember checks a publish token bearer for webinar w: ok is false when the
+// bearer is not one; err refuses a bad, expired or revoked one.
+func (s *Server) publishTokenMember(c echo.Context, w models.Webinar) (user string, ok bool, err error) {
+	tok := auth.BearerToken(c.Request().Header.Get("Authorization"))
+	if !strings.HasPrefix(tok, auth.PublishPrefix) {
+		return "", false, nil
+	}
+	claims, err := s.auth.publish.Verify(tok, w.ID, w.StreamKey)
+	if err != nil {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="lectern", error="invalid_token"`)
+		return "", true, echo.NewHTTPError(http.StatusUnauthorized, "invalid or expired publish token")
+	}
+	role, err := s.Store.MemberRole(c.Request().Context(), w.ID, claims.Member)
+	if errors.Is(err, models.ErrNotFound) || err == nil && !auth.Can(role, auth.ActPublish) {
+		return "", true, echo.NewHTTPError(http.StatusForbidden, "this publish token's member may no longer publish in this webinar")
+	}
+	if err != nil {
+		return "", true, err
+	}
+	u, err := s.Store.User(c.Request().Context(), claims.Member)
+	if errors.Is(err, models.ErrNotFound) || err == nil && u.Disabled {
+		return "", true, echo.NewHTTPError(http.StatusForbidden, "this publish token's account is gone or disabled")
+	}
+	return claims.Member, true, err
+}
+
+// ownsStageSession lets a WHIP DELETE through only from the credential that made the session
+// (same stage identity) or a host or co-host: another panelist's token cannot end it.
+func (s *Server) ownsStageSession(c echo.Context, w models.Webinar, session string) error {
+	var owner string
+	for _, m := range s.Broadcast.Stage(w.ID) {
+		if m.Session == session {
+			owner = m.Key
+		}
+	}
+	if owner == "" {
+		return nil // no such session: End answers 404
+	}
+	who := s.publisherOf(c, w)
+	if who.Key == "" {
+		who.Key = broadcast.StreamKeyPublisher
+	}
+	if who.Key == owner {
+		return nil
+	}
+	if a, err := s.accessToWebinar(c, w); err != nil || a.can(auth.ActModerate) {
+		return err
+	}
+	return echo.NewHTTPError(http.StatusForbidden, "this session was started with another credential: only that credential or a host ends it")
+}
