@@ -12,6 +12,7 @@ import { Questions } from './console-qa.js';
 import { CaptionPreview } from './console-captions.js';
 import { confirmAction, busy } from './console-ui.js';
 import { bindSettings } from './console-settings.js';
+import { StagePanel } from './studio-stage.js';
 
 const moderators = ['host', 'cohost'];
 // How often the audience count and recording state are read for a presenter without the
@@ -20,7 +21,8 @@ const infoEveryMs = 5000;
 
 // startConsole sets the console up around the studio. opts: webinar (id), info (GET webinar
 // answer), signedIn, token (a join token for the caption stream, "" if none), refresh()
-// (a fresh GET webinar answer), onEnded() (the studio stops broadcasting for good).
+// (a fresh GET webinar answer), onEnded() (the studio stops broadcasting for good),
+// onStageControl(event) (a host's mute, ask or removal of this presenter: studio-stage.js).
 export function startConsole(opts) {
   const c = new Console(opts);
   c.start().catch((err) => { $('room-error').textContent = String(err.message || err); });
@@ -28,8 +30,8 @@ export function startConsole(opts) {
 }
 
 class Console {
-  constructor({ webinar, info, signedIn, token, refresh, onEnded }) {
-    Object.assign(this, { webinar, info, signedIn, token, refresh, onEnded });
+  constructor({ webinar, info, signedIn, token, refresh, onEnded, onStageControl }) {
+    Object.assign(this, { webinar, info, signedIn, token, refresh, onEnded, onStageControl });
     this.base = '/api/webinars/' + encodeURIComponent(webinar);
     this.recording = false;
     this.roomCount = null;
@@ -54,6 +56,7 @@ class Console {
     this.people = new People(this.webinar);
     this.chat = new Chat(this.webinar);
     this.qa = new Questions(this.webinar);
+    this.stage = new StagePanel(this.base);
     this.bindRecording();
     this.bindEnd();
     this.channel = openChannel(this.webinar, '', this.handlers(), (st, why) => this.onChannel(st, why));
@@ -85,6 +88,8 @@ class Console {
       settings: (s) => this.settings.apply(s),
       ending: (d) => this.countdown(d),
       ended: () => this.showEnded(),
+      stage: (v) => this.stage.update(v),
+      'stage-control': (e) => this.onStageControl(e),
     };
   }
 
@@ -106,7 +111,7 @@ class Console {
 
   async reload() {
     try {
-      await Promise.all([this.people.load(), this.chat.load(), this.qa.load()]);
+      await Promise.all([this.people.load(), this.chat.load(), this.qa.load(), this.stage.load()]);
       document.body.dataset.console = 'moderator';
     } catch (err) {
       $('people-error').textContent = 'Could not load the room: ' + err.message;

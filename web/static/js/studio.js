@@ -2,6 +2,8 @@ import { negotiate, hangUp, webinarId, webinarInfo, PublishError } from './whip.
 import { Backoff, Notice } from './reconnect.js';
 import { startConsole } from './console.js';
 import { Background, backgroundControls } from './background.js';
+import { OwnStage } from './studio-stage.js';
+import { openChannel } from './channel.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
@@ -21,6 +23,8 @@ let notice = null;
 // hostConsole: the host console around the presenter's controls (console.js); ended: the webinar
 // ended for everyone, so there is nothing left to go live in.
 let hostConsole = null, ended = false;
+// own: this presenter's microphone and camera as the server sees them (studio-stage.js).
+let own = null;
 
 // An ICE connection that stays "disconnected" this long is treated as lost: Chromium only
 // calls it "failed" after about 30 s, which is too long to talk to nobody.
@@ -202,13 +206,6 @@ function stop() {
   resetControls();
 }
 
-function toggle(button, track, onLabel, offLabel) {
-  if (!track) return;
-  track.enabled = !track.enabled;
-  button.setAttribute('aria-pressed', String(track.enabled));
-  button.textContent = track.enabled ? onLabel : offLabel;
-}
-
 async function shareScreen() {
   if (screenStream) { stopScreen(); return; }
   try {
@@ -257,19 +254,25 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('watch-link').href = '/watch/' + encodeURIComponent(id);
   $('publish').addEventListener('submit', (e) => { e.preventDefault(); goLive(); });
   $('stop').addEventListener('click', stop);
-  $('mic').addEventListener('click', () => toggle($('mic'), camera && camera.getAudioTracks()[0], 'Mute microphone', 'Unmute microphone'));
-  $('cam').addEventListener('click', () => toggle($('cam'), camera && camera.getVideoTracks()[0], 'Turn camera off', 'Turn camera on'));
+  $('mic').addEventListener('click', () => own.toggle('audio'));
+  $('cam').addEventListener('click', () => own.toggle('video'));
   $('share').addEventListener('click', shareScreen);
   $('key').addEventListener('change', watchLink);
   backgroundControls(background, { row: $('bg-row'), select: $('bg'), file: $('bg-file'), status: $('bg-status') });
   window.addEventListener('pagehide', () => { const key = $('key').value.trim(); hangUp(session, key, sessionHeaders(key)); });
   // Signed in or not decides whether the console may moderate; the CSRF token is used for
   // publishing only when there is no stream key.
-  let signedIn = false;
+  let signedIn = false, userID = '';
   try {
     const res = await fetch('/api/me');
-    if (res.ok) { signedIn = true; csrf = (await res.json()).csrf_token || ''; }
+    if (res.ok) { signedIn = true; const m = await res.json(); csrf = m.csrf_token || ''; userID = m.id || ''; }
   } catch { /* not signed in: the stream key it is */ }
+  own = new OwnStage({
+    webinar: id, member: userID && !$('key').value.trim() ? userID : 'stream-key',
+    auth: () => { const key = $('key').value.trim(); return key ? { Authorization: 'Bearer ' + key } : (csrf ? { 'X-CSRF-Token': csrf } : {}); },
+    track: (medium) => camera && (medium === 'audio' ? camera.getAudioTracks()[0] : background.track() || camera.getVideoTracks()[0]),
+    onRemoved: () => { stop(); notice.show('A host took you off the stage. Press Go live to come back.', 'warn'); },
+  });
   let w;
   try {
     w = await webinarInfo(id, $('key').value.trim());
@@ -280,7 +283,10 @@ document.addEventListener('DOMContentLoaded', async () => {
   hostConsole = startConsole({
     webinar: id, info: w, signedIn, token: linkToken(),
     refresh: () => webinarInfo(id, $('key').value.trim()), onEnded: endedForAll,
+    onStageControl: (e) => own.onControl(e),
   });
+  // A signed-in panelist has no host console channel: this one hears the host's stage controls.
+  if (signedIn && !['host', 'cohost'].includes(w.role)) openChannel(id, '', { 'stage-control': (e) => own.onControl(e) });
   document.body.dataset.ready = '1';
   if (params.get('autostart') === '1' && $('key').value) goLive();
 });

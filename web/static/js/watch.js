@@ -7,6 +7,7 @@ import { CaptionView } from './captions.js';
 import { Backoff, Notice } from './reconnect.js';
 import { openChannel } from './channel.js';
 import { RoomPanel } from './roompanel.js';
+import { StageTiles } from './stage-tiles.js';
 
 const $ = (id) => document.getElementById(id);
 const id = webinarId();
@@ -14,7 +15,7 @@ const base = '/api/webinars/' + encodeURIComponent(id);
 // token is the caller's join token: a link, registration or passcode token until the join by
 // name swaps it for the participant's own, which then goes on WHEP, captions and the channel.
 let token = joinToken();
-let pc = null, session = null, captions = null, notice = null, info = null, panel = null, channel = null;
+let pc = null, session = null, captions = null, notice = null, info = null, panel = null, channel = null, tiles = null;
 let reconnecting = false, retryTimer = 0, stopped = false, started = false;
 let me = null;   // this participant: {id, role, state}
 let csrf = '';   // a signed-in member's CSRF token, for writes without a join token
@@ -160,6 +161,7 @@ function enter(ans) {
     recording: (d) => showRecording(!!d.on),
     ending: showEnding,
     settings: (s) => panel.setAllowed(s),
+    stage: (v) => tiles.update(v),
     ended: () => ended(),
   }, onChannel);
   if (me.state === 'waiting') showWaiting();
@@ -280,6 +282,7 @@ function stopAll() {
   if (channel) channel.close();
   if (panel) panel.stop();
   for (const v of [$('camera'), $('screen')]) { v.pause(); v.srcObject = null; }
+  if (tiles) tiles.clear();
   if (notice) notice.clear();
   if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
 }
@@ -307,17 +310,19 @@ function ended() {
 
 // --- media -------------------------------------------------------------------------------
 
-// attach routes the three received tracks by section order: audio, camera, screen.
+// attach routes the received tracks by section order (stage-tiles.js): every presenter's
+// voice, the large tile's camera, the screen share, the strip's cameras.
 function attach(pc) {
   const camera = new MediaStream();
   const screen = new MediaStream();
   $('camera').srcObject = camera;
   $('screen').srcObject = screen;
-  pc.addEventListener('track', (e) => {
-    const sections = pc.getTransceivers();
-    if (e.track.kind === 'audio' || e.transceiver === sections[1]) camera.addTrack(e.track);
-    else screen.addTrack(e.track);
-  });
+  tiles.attach(pc, camera, screen);
+}
+
+// loadStage reads who is on stage (between "stage" events, and for a viewer with no channel).
+async function loadStage() {
+  try { tiles.update(await call('GET', '/stage')); } catch { /* the next refresh tries again */ }
 }
 
 // The screen video only shows while it is receiving frames: a presenter who is not sharing
@@ -341,10 +346,10 @@ function markFirstFrame(video) {
   }
 }
 
-// newPeer is a receive-only peer connection for the audio, camera and screen tracks.
+// newPeer is a receive-only peer connection for the stage's slot m-lines (stage-tiles.js).
 function newPeer() {
   const conn = new RTCPeerConnection();
-  for (const kind of ['audio', 'video', 'video']) conn.addTransceiver(kind, { direction: 'recvonly' });
+  for (const kind of StageTiles.offer()) conn.addTransceiver(kind, { direction: 'recvonly' });
   attach(conn);
   return conn;
 }
@@ -377,6 +382,8 @@ async function connect() {
     if (pc !== conn) { hangUp(loc, token, memberHeaders()); return; }
     session = loc;
     for (const v of [$('camera'), $('screen')]) v.play().catch(() => {});
+    tiles.play();
+    loadStage();
     markFirstFrame($('camera'));
   } catch (err) {
     if (pc !== conn) return;
@@ -495,6 +502,7 @@ async function refresh() {
     info = w;
     showInfo(w);
     showState();
+    if (started && !channel) loadStage(); // no channel to hear "stage" events on
     return w;
   } catch (err) {
     if (err.status === 410) ended();
@@ -585,9 +593,11 @@ async function boot() {
 document.addEventListener('DOMContentLoaded', () => {
   notice = new Notice($('notice'));
   panel = new RoomPanel(call);
+  tiles = new StageTiles($('stage'), $('strip'), $('speaker'));
   $('unmute').addEventListener('click', () => {
     const v = $('camera');
     v.muted = !v.muted;
+    tiles.setMuted(v.muted);
     $('unmute').textContent = v.muted ? 'Unmute' : 'Mute';
     v.play().catch(() => {});
   });
