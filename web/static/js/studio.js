@@ -265,7 +265,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   let signedIn = false, userID = '';
   try {
     const res = await fetch('/api/me');
-    if (res.ok) { signedIn = true; const m = await res.json(); csrf = m.csrf_token || ''; userID = m.id || ''; }
+    if (res.ok) { signedIn = true; const m = await res.json(); csrf = m.csrf_token || ''; userID = (m.user && m.user.id) || ''; }
   } catch { /* not signed in: the stream key it is */ }
   own = new OwnStage({
     webinar: id, member: userID && !$('key').value.trim() ? userID : 'stream-key',
