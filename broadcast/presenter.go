@@ -1,7 +1,6 @@
 package broadcast
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,8 @@ type presenter struct {
 	level level
 	mute  [numRoles]atomic.Bool // held back by a host (stage_mute.go)
 	gated [numRoles]bool        // each written by its role's read loop only
+	// parked: the camera is on the main track and not fed to its slot (stage.go, route).
+	parked [numRoles]bool
 
 	mu      sync.Mutex
 	roles   map[*webrtc.RTPReceiver]trackRole
@@ -151,18 +152,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 			}
 			continue
 		}
-		if p.room.onMain(p) && strings.EqualFold(main.codec.Load().MimeType, codec.MimeType) {
-			// The main track rewrites its own header copy; the payload is shared.
-			mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: n}
-			switch role {
-			case roleAudio:
-				p.room.tap(p.id, &mk.Packet)
-			case roleCamera:
-				p.room.tapVideo(p.id, codec.MimeType, &mk.Packet)
-			}
-			main.feedActive(p.room, p, up, codec, mk, now)
-		}
-		slot.feed(up, codec, pk, now)
+		p.route(role, main, slot, up, codec, pk, now)
 	}
 }
 

@@ -21,8 +21,9 @@ package broadcast
 // The main tracks switch speakers the same way: a change of source is a "reconnect" with a
 // keyframe request to the new speaker. So a packet still goes, by pointer, to every viewer of
 // the track it belongs to; the only per-viewer work remains the SSRC/payload-type header
-// rewrite in downTrack.write. The active speaker's packets are forwarded twice (slot and main
-// track), each with its own header copy around one shared payload.
+// rewrite in downTrack.write. The active speaker's audio is forwarded twice (slot and main
+// track), each with its own header copy around one shared payload; its camera only once, on
+// the main track (see route).
 //
 // Active speaker: each presenter's audio energy is smoothed (RFC 6464 audio level when the
 // publisher sends it, else the Opus packet size: Opus VBR/DTX packets are tiny in silence);
@@ -33,6 +34,7 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -262,12 +264,45 @@ func (t *roomTrack) feed(src *upstream, codec webrtc.RTPCodecCapability, p *pack
 // feedActive feeds p while pr is the room's active speaker, checked under the track's lock:
 // the speaker losing the turn cannot slip a packet in after the next speaker's first one
 // (which would flip the track back and forth, each flip a new keyframe wait).
-func (t *roomTrack) feedActive(r *room, pr *presenter, src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) {
+func (t *roomTrack) feedActive(r *room, pr *presenter, src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) (fed bool) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if r.active.Load() == pr {
 		t.feedLocked(src, codec, p, now)
+		return true
 	}
+	return false
+}
+
+// route forwards one audio or camera packet of p to the room's main track (while p is the
+// active speaker and sends the room's codec) and to p's stage slot track.
+//
+// The active speaker's camera goes to the main track only: every viewer that has slot camera
+// m-lines also has the main camera m-line before them (stage_viewer.go), so its slot would
+// send the same picture to the same viewers twice. Its slot is released and restarts
+// (continuous sequence numbers, a keyframe asked for) when it loses the turn. Audio goes to
+// both: slot viewers get every voice on its slot and no main audio. The main track rewrites
+// the header of the packet it is fed, so audio needs a second header copy (the payload is
+// shared); the camera, fed once, needs none.
+func (p *presenter) route(role trackRole, main, slot *roomTrack, up *upstream, codec webrtc.RTPCodecCapability, pk *packet, now time.Time) {
+	if p.room.onMain(p) && strings.EqualFold(main.codec.Load().MimeType, codec.MimeType) {
+		if role == roleCamera {
+			p.room.tapVideo(p.id, codec.MimeType, &pk.Packet)
+			if main.feedActive(p.room, p, up, codec, pk, now) {
+				if !p.parked[role] {
+					p.parked[role] = true
+					slot.release(up)
+				}
+				return
+			} // lost the turn just now: pk is untouched, its slot takes it
+		} else {
+			mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: pk.size}
+			p.room.tap(p.id, &mk.Packet)
+			main.feedActive(p.room, p, up, codec, mk, now)
+		}
+	}
+	p.parked[role] = false
+	slot.feed(up, codec, pk, now)
 }
 
 func (t *roomTrack) feedLocked(src *upstream, codec webrtc.RTPCodecCapability, p *packet, now time.Time) {

@@ -109,3 +109,51 @@ func TestMuteKeptAcrossReconnect(t *testing.T) {
 		t.Fatalf("EndStage left %+v", s.Stage("r"))
 	}
 }
+
+// TestActiveCameraSentOnce: the active speaker's camera reaches a slot viewer once, on the
+// main camera m-line, not again on its slot; when another presenter takes the large tile its
+// slot carries it again, starting at a keyframe.
+func TestActiveCameraSentOnce(t *testing.T) {
+	s := newTestServer(t, Config{})
+	var pubs []*stagePub
+	for i, key := range []string{"a", "b"} {
+		p, err := newStagePub(t, s, "r", key, byte(0xa0+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, p)
+	}
+	v := newStageViewer(t, s, "r", 2, 4)
+	stop := make(chan struct{})
+	wg := pump(t, pubs, func(int) uint8 { return 30 }, stop)
+	defer wg.Wait()
+	defer close(stop)
+	count := func(track string, pub byte, after time.Time) (n int, firstKey bool) {
+		for _, g := range v.received() {
+			if g.track == track && g.publisher == pub && g.at.After(after) {
+				if n == 0 {
+					firstKey = g.keyframe
+				}
+				n++
+			}
+		}
+		return n, firstKey
+	}
+	waitFor(t, 10*time.Second, "a's camera on the large tile, b's on its slot", func() bool {
+		main, _ := count("camera", 0xa0, time.Time{})
+		slot, _ := count("camera-slot1", 0xa1, time.Time{})
+		return main >= 10 && slot >= 10
+	})
+	if n, _ := count("camera-slot0", 0xa0, time.Time{}); n != 0 {
+		t.Fatalf("the active speaker's camera also went to its slot: %d packets", n)
+	}
+	s.SetSpotlight("r", "b")
+	moved := time.Now()
+	waitFor(t, 5*time.Second, "a's camera back on its slot", func() bool {
+		n, _ := count("camera-slot0", 0xa0, moved)
+		return n >= 5
+	})
+	if _, key := count("camera-slot0", 0xa0, moved); !key {
+		t.Fatal("a's slot restarted without a keyframe")
+	}
+}

@@ -17,7 +17,8 @@ type wantTrack struct {
 
 // viewerTracks maps a WHEP offer's m-lines onto room tracks, in m-line order per kind:
 // one audio m-line gets the active speaker's audio, N > 1 get stage slots 0..N-1; video
-// m-lines get the active speaker's camera, the screen share, then slot 0, 1, ... cameras.
+// m-lines get the active speaker's camera, the screen share, then slot 0, 1, ... cameras (the
+// active speaker's own slot camera is idle meanwhile: it is on the first m-line, see route).
 func viewerTracks(r *room, info offerInfo) ([]wantTrack, error) {
 	var out []wantTrack
 	mainTrack := func(role trackRole) {
