@@ -358,3 +358,24 @@ func TestDemotedPanelistLeavesStage(t *testing.T) {
 		t.Fatalf("second DELETE: %d", r.status)
 	}
 }
+
+// TestAdminPublishToken: an admin (the host of every webinar, with no member row) publishes
+// with their own publish token, and a host can mute them.
+func TestAdminPublishToken(t *testing.T) {
+	s := newAuthServer(t, nil)
+	h := s.user(t, "ahost@school.example", false)
+	w := s.webinar(t, h, models.VisibilityLink, "")
+	adm := s.user(t, "admin@school.example", true)
+	r := s.call(t, creds{session: s.session(t, adm)}, "POST", "/api/webinars/"+w.ID+"/publish-token", "", "")
+	var tok publishTokenAnswer
+	r.json(t, &tok)
+	if r.status != 201 {
+		t.Fatalf("admin publish token: %d %s", r.status, r.body)
+	}
+	if r := s.call(t, creds{bearer: tok.Token}, "POST", "/whip/"+w.ID, "application/sdp", validOffer(t, webrtc.RTPTransceiverDirectionSendonly)); r.status != 201 {
+		t.Fatalf("admin publishing with it: %d %s", r.status, r.body)
+	}
+	if r := s.call(t, creds{session: s.session(t, h)}, "PUT", "/api/webinars/"+w.ID+"/stage/"+adm.ID, js, `{"video":"muted"}`); r.status != 200 {
+		t.Fatalf("host muting the admin: %d %s", r.status, r.body)
+	}
+}
