@@ -76,6 +76,9 @@ func TestBrowserStagePanel(t *testing.T) {
 	js(t, panel, `document.getElementById('ask-yes').click()`)
 	waitJS(t, host, "the panelist's microphone on again", `!!`+row+` && !/microphone off/.test(`+row+`.textContent)`, 15*time.Second)
 	for _, tab := range []context.Context{host, panel, watch} {
+		if low, err := chromedp.Run(tab, chromedp.Evaluate[[]string](lowContrast)); err != nil || len(low) > 0 {
+			t.Errorf("text under 4.5:1 contrast: %v %v", low, err)
+		}
 		if foreign := foreignRequests(t, tab, s.URL); len(foreign) > 0 {
 			t.Fatalf("pages requested other origins: %v", foreign)
 		}
