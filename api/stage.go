@@ -49,7 +49,7 @@ func memberStageKey(userID string) string { return "member:" + userID }
 // setSpotlight answers PUT /api/webinars/{id}/spotlight {"member": id|""} (host, co-host):
 // the large tile and the plain WHEP players stay on that member's stage session instead of
 // following the active speaker; "" unpins. "stream-key" pins the stream key's session (the
-// host's OBS). A member who is not publishing yet is pinned as soon as they are.
+// host's OBS); a promoted participant is pinned by their participant id. A member who is not publishing yet is pinned as soon as they are.
 func (s *Server) setSpotlight(c echo.Context) error {
 	a, err := s.require(c, c.Param("id"), auth.ActModerate)
 	if err != nil {
@@ -70,14 +70,15 @@ func (s *Server) setSpotlight(c echo.Context) error {
 	case broadcast.StreamKeyPublisher:
 		key = m
 	default:
-		role, err := s.Store.MemberRole(c.Request().Context(), a.w.ID, m)
-		if errors.Is(err, models.ErrNotFound) || err == nil && !auth.Can(role, auth.ActPublish) {
+		t, err := s.stageTargetOf(c.Request().Context(), a.w, m)
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusNotFound {
 			return echo.NewHTTPError(http.StatusBadRequest, "member is not a panelist, co-host or host of this webinar")
 		}
 		if err != nil {
 			return err
 		}
-		key = memberStageKey(m)
+		key = t.key
 	}
 	s.Broadcast.SetSpotlight(a.w.ID, key)
 	return c.JSON(http.StatusOK, map[string]string{"member": *in.Member})
