@@ -49,7 +49,8 @@ func memberStageKey(userID string) string { return "member:" + userID }
 // setSpotlight answers PUT /api/webinars/{id}/spotlight {"member": id|""} (host, co-host):
 // the large tile and the plain WHEP players stay on that member's stage session instead of
 // following the active speaker; "" unpins. "stream-key" pins the stream key's session (the
-// host's OBS); a promoted participant is pinned by their participant id. A member who is not publishing yet is pinned as soon as they are.
+// host's OBS); a promoted participant is pinned by their participant id. A member who is not
+// publishing yet is pinned as soon as they are.
 func (s *Server) setSpotlight(c echo.Context) error {
 	a, err := s.require(c, c.Param("id"), auth.ActModerate)
 	if err != nil {
