@@ -3,13 +3,11 @@ package broadcast
 import (
 	"testing"
 	"time"
-
-	"github.com/pion/rtp"
 )
 
 // BenchmarkStageIngest compares one presenter packet's cost to 100 viewers of the main track
-// before the stage (forward) and with it (a header copy for the main track, the active-speaker
-// check under the track's lock, and the packet also fed to its stage slot's track).
+// before the stage (forward) and with it (presenter.route: the active-speaker check under the
+// track's lock; the active speaker's camera is not fed to its slot as well).
 func BenchmarkStageIngest(b *testing.B) {
 	for _, stage := range []bool{false, true} {
 		name := "forward"
@@ -20,7 +18,7 @@ func BenchmarkStageIngest(b *testing.B) {
 			const n = 100
 			rig := newFanoutRig(b, n, nil, 4096)
 			r := newRoom("bench", rig.s)
-			p := &presenter{room: r}
+			p := &presenter{room: r, s: rig.s}
 			r.active.Store(p)
 			slot := newRoomTrack(roleCamera, rig.s.cfg, rig.s.m)
 			var up *upstream // no presenter to send keyframe requests to
@@ -35,9 +33,7 @@ func BenchmarkStageIngest(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				pk := pkts[i%len(pkts)]
 				if stage {
-					mk := &packet{Packet: rtp.Packet{Header: pk.Header, Payload: pk.Payload}, size: pk.size}
-					rig.rt.feedActive(r, p, up, codec, mk, now)
-					slot.feed(up, codec, pk, now)
+					p.route(roleCamera, rig.rt, slot, up, codec, pk, now)
 				} else {
 					rig.rt.forward(pk, i == 0, now)
 				}
