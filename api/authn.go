@@ -23,7 +23,7 @@ type authParts struct {
 	checks *auth.Limiter
 	// registrations per client address and per webinar.
 	regsByAddr, regsByWebinar *auth.Limiter
-	// publish signs per-member publish tokens (stage_control.go).
+	// publish signs per-member publish tokens (stage_token.go).
 	publish *auth.PublishTokens
 }
 

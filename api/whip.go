@@ -146,7 +146,7 @@ func (s *Server) requirePublisher(c echo.Context, w models.Webinar) error {
 		return nil
 	}
 	if _, ok, err := s.publishTokenMember(c, w); ok {
-		return err // a per-member publish token (stage_control.go)
+		return err // a per-member publish token (stage_token.go)
 	}
 	a, err := s.accessToWebinar(c, w)
 	if err != nil {
