@@ -249,11 +249,16 @@ func overlapping(events []bench.Received) bool {
 
 // BenchmarkStageCaptions3Speakers measures, as a viewer sees it, each of three speakers'
 // final latency (end of their sentence → its final at the SSE reader) while all three speak at
-// once, with PocketSphinx and the default pool on this machine. It logs numbers; it asserts
-// nothing about time. Run with -benchtime 1x.
+// once (four sentences each), with PocketSphinx and the default pool on this machine. It logs
+// numbers; it asserts nothing about time. Run with -benchtime 1x.
 func BenchmarkStageCaptions3Speakers(b *testing.B) {
-	three := append(slices.Clone(panel), stageSpeaker{"Cleo Park", "kal16",
-		[]string{"The sun is hot in the summer and the winter is cold.", "Good morning everyone and welcome to the class."}})
+	more := []string{"The sun is hot in the summer and the winter is cold.", "Good morning everyone and welcome to the class.",
+		"Today we will talk about the weather and the seasons.", "Write down three questions for the next lesson."}
+	three := []stageSpeaker{
+		{panel[0].name, panel[0].voice, append(slices.Clone(panel[0].sentences), more[0], more[3])},
+		{panel[1].name, panel[1].voice, append(slices.Clone(panel[1].sentences), more[0], more[1])},
+		{"Cleo Park", "kal16", more},
+	}
 	for b.Loop() {
 		run := speakAtOnce(b, three, 8*time.Second)
 		var all []time.Duration

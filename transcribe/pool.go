@@ -43,6 +43,9 @@ type Pool struct {
 // NewPool starts cfg.Workers workers on eng. Metrics go to reg (a fresh registry when nil).
 func NewPool(eng Engine, cfg Config, reg prometheus.Registerer) (*Pool, error) {
 	cfg = cfg.withDefaults()
+	if dl, ok := eng.(DecoderLimiter); ok {
+		cfg.MaxStreams = min(cfg.MaxStreams, dl.Decoders()-1)
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("transcribe metrics: %w", err)

@@ -89,8 +89,11 @@ func (e *Engine) Loaded() int {
 	return e.created
 }
 
-func (e *Engine) Name() string     { return "sphinx" }
-func (e *Engine) Region() string   { return e.cfg.Region }
+func (e *Engine) Name() string   { return "sphinx" }
+func (e *Engine) Region() string { return e.cfg.Region }
+
+// Decoders implements transcribe.DecoderLimiter: streams and batch calls share them.
+func (e *Engine) Decoders() int    { return e.cfg.Decoders }
 func (e *Engine) Punctuates() bool { return false }
 
 // Languages: the stock model is en-us.
