@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asticode/go-astisub"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lectern/bench"
@@ -34,6 +35,7 @@ type stageRun struct {
 	w      models.Webinar
 	host   models.User
 	events []bench.Received
+	spoken time.Duration // end of the last sentence on the webinar's timeline (all started at once)
 	// per speaker (by name): the viewer's report of their captions, scored against their own
 	// sentences only
 	reports map[string]bench.CaptionsReport
@@ -146,6 +148,7 @@ read:
 			}
 		}
 		run.reports[v.sp.name] = bench.Score(v.spans, v.pub.Started, mine)
+		run.spoken = max(run.spoken, v.spans[len(v.spans)-1].End)
 	}
 	return run
 }
@@ -224,6 +227,19 @@ func TestStageCaptionsPerSpeaker(t *testing.T) {
 		for _, sp := range panel {
 			if !strings.Contains(r.body, label(sp.name)) {
 				t.Errorf("%s export does not name %s (%q):\n%s", format, sp.name, label(sp.name), r.body)
+			}
+		}
+		// Simultaneous speech keeps its times: no cue starts after the speech ended.
+		subs, err := astisub.ReadFromSRT(strings.NewReader(r.body))
+		if format == "vtt" {
+			subs, err = astisub.ReadFromWebVTT(strings.NewReader(r.body))
+		}
+		if err != nil {
+			t.Fatalf("%s export does not parse: %v", format, err)
+		}
+		for _, it := range subs.Items {
+			if it.StartAt > run.spoken+time.Second {
+				t.Errorf("%s cue at %v, after the speech ended (%v): the overlap shifted the timeline", format, it.StartAt, run.spoken)
 			}
 		}
 	}
