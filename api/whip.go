@@ -52,13 +52,10 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		var sess broadcast.Session
 		if kind == "whip" {
 			// The room (and its audio tap) exists before the first packet can arrive.
-			room, rerr := s.Live.Room(ctx, w)
-			if rerr != nil {
-				return rerr
+			if _, err := s.Live.Room(ctx, w); err != nil {
+				return err
 			}
-			who := s.publisherOf(c, w)
-			who.OnActive = func() { room.SetSpeaker(who.Name) } // captions name the active speaker
-			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, who)
+			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, s.publisherOf(c, w))
 		} else {
 			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)
 		}

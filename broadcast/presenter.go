@@ -139,6 +139,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		now := time.Now()
 		if role == roleAudio {
 			p.room.observe(p, packetEnergy(&pk.Packet, levelID), now)
+			p.room.tapStage(p, &pk.Packet)
 		}
 		// The presenter's header extension IDs mean nothing to viewers (their
 		// SDP negotiated their own); forward the media without them.

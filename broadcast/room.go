@@ -46,6 +46,8 @@ type room struct {
 	s      *Server
 	tracks [numRoles]*roomTrack
 	taps   atomic.Pointer[[]*tapEntry] // copy-on-write, read per audio packet
+	// stageTaps get every presenter's audio (stage_taps.go); copy-on-write, nil for none.
+	stageTaps atomic.Pointer[[]*stageTapEntry]
 
 	stage  atomic.Pointer[[]*presenter] // copy-on-write list of presenters
 	active atomic.Pointer[presenter]    // whose audio and camera the main tracks carry
@@ -191,6 +193,7 @@ func (r *room) clearPresenter(p *presenter) {
 	}
 	r.mu.Unlock()
 	if cur {
+		r.leaveStage(p)
 		r.s.m.presenters.Dec()
 		r.repick()
 	}

@@ -55,10 +55,10 @@ func TestFullDiskFinalsShownAndStoredLater(t *testing.T) {
 	}
 
 	// The session's first caption, a partial, arrives while the disk has room.
-	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Start: time.Second, End: 1500 * time.Millisecond, Text: "Written"})
+	r.onEvent("", transcribe.Event{ID: "s-1", Session: "s", Start: time.Second, End: 1500 * time.Millisecond, Text: "Written"})
 	next(t, sub)
 	free := tinyfs.Fill(t, dir)
-	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Final: true, Start: time.Second, End: 2 * time.Second, Text: "Written on a full disk."})
+	r.onEvent("", transcribe.Event{ID: "s-1", Session: "s", Final: true, Start: time.Second, End: 2 * time.Second, Text: "Written on a full disk."})
 	shown := decode(next(t, sub))
 	if !shown.Final || !shown.Unsaved || shown.Text != "Written on a full disk." {
 		t.Fatalf("on a full disk the final was sent as %+v, want its text marked unsaved", shown)
@@ -89,7 +89,7 @@ func TestFullDiskFinalsShownAndStoredLater(t *testing.T) {
 		t.Fatalf("store still degraded after space returned: %+v", h)
 	}
 	// New finals go straight through again.
-	r.onEvent(transcribe.Event{ID: "s-2", Session: "s", Final: true, Start: 3 * time.Second, End: 4 * time.Second, Text: "Space again."})
+	r.onEvent("", transcribe.Event{ID: "s-2", Session: "s", Final: true, Start: 3 * time.Second, End: 4 * time.Second, Text: "Space again."})
 	if c := decode(next(t, sub)); c.Unsaved || c.Text != "Space again." {
 		t.Fatalf("after recovery sent %+v", c)
 	}

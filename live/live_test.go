@@ -59,19 +59,18 @@ func next(t *testing.T, sub *captions.Subscriber) captions.Frame {
 // A final is in the store by the time any viewer can see it; partials are never stored.
 func TestFinalStoredBeforeItIsShown(t *testing.T) {
 	r, store := newTestRoom(t)
-	r.SetSpeaker("Ada")
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
 	ctx := context.Background()
 
-	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Start: time.Second, End: 2 * time.Second, Text: "hello cl"})
+	r.onEvent("Ada", transcribe.Event{ID: "s-1", Session: "s", Start: time.Second, End: 2 * time.Second, Text: "hello cl"})
 	if f := next(t, sub); f.Final {
 		t.Fatal("partial published as final")
 	}
 	if got, _ := store.Finals(ctx, r.Webinar().ID, 0); len(got) != 0 {
 		t.Fatalf("partial stored: %+v", got)
 	}
-	r.onEvent(transcribe.Event{ID: "s-1", Session: "s", Final: true, Start: time.Second, End: 2500 * time.Millisecond, Text: "Hello class.", Engine: "sphinx"})
+	r.onEvent("Ada", transcribe.Event{ID: "s-1", Session: "s", Final: true, Start: time.Second, End: 2500 * time.Millisecond, Text: "Hello class.", Engine: "sphinx"})
 	f := next(t, sub)
 	stored, err := store.Finals(ctx, r.Webinar().ID, 0)
 	if err != nil || len(stored) != 1 || !f.Final || stored[0].Seq != f.Seq {
@@ -89,10 +88,10 @@ func TestUnstorableFinalIsShownUnsaved(t *testing.T) {
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
 	// The session's first caption, a partial, arrives while the store works.
-	r.onEvent(transcribe.Event{ID: "s-2", Session: "s", End: 500 * time.Millisecond, Text: "Lost"})
+	r.onEvent("", transcribe.Event{ID: "s-2", Session: "s", End: 500 * time.Millisecond, Text: "Lost"})
 	next(t, sub)
 	store.Close()
-	r.onEvent(transcribe.Event{ID: "s-2", Session: "s", Final: true, End: time.Second, Text: "Lost words."})
+	r.onEvent("", transcribe.Event{ID: "s-2", Session: "s", Final: true, End: time.Second, Text: "Lost words."})
 	f := next(t, sub)
 	var c captions.Caption
 	if err := json.Unmarshal(f.JSON, &c); err != nil || !c.Final || !c.Unsaved || c.Text != "Lost words." {
@@ -105,7 +104,7 @@ func TestFailedSegmentIsRecorded(t *testing.T) {
 	r, store := newTestRoom(t)
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
-	r.onEvent(transcribe.Event{ID: "s-3", Session: "s", Final: true, Failed: true, Start: time.Second, End: 3 * time.Second, Error: "engine down"})
+	r.onEvent("", transcribe.Event{ID: "s-3", Session: "s", Final: true, Failed: true, Start: time.Second, End: 3 * time.Second, Error: "engine down"})
 	if f := next(t, sub); f.Final {
 		t.Fatalf("failed segment shown as a final: %s", f.JSON)
 	}

@@ -157,10 +157,11 @@ func TestOverloadViewersToldAndTranscriptComplete(t *testing.T) {
 		}
 	}()
 
+	tap := joinSpeaker(r, "k", "s", "Ada")
 	start := time.Now()
 	for i, p := range pkts {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * 20 * time.Millisecond / k)))
-		r.tap.WriteAudio("s", p)
+		tap.WriteAudio("s", p)
 	}
 
 	// Every utterance is out, every gap filled, and the viewers are told captions are ok.

@@ -94,9 +94,7 @@ func TestEngineOutsideRegionsNeverHearsTheWebinar(t *testing.T) {
 		t.Fatalf("after allowing: %+v, want ok", st)
 	}
 	pkts := opusRTP(t, "real_ldc93s1")
-	r.tapMu.Lock()
-	tap := r.tap
-	r.tapMu.Unlock()
+	tap := joinSpeaker(r, "k", "s", "Ada")
 	for _, p := range pkts {
 		tap.WriteAudio("s", p)
 	}
@@ -125,7 +123,12 @@ func TestEngineOutsideRegionsNeverHearsTheWebinar(t *testing.T) {
 func tapped(r *Room) bool {
 	r.tapMu.Lock()
 	defer r.tapMu.Unlock()
-	return r.tap != nil
+	return r.taps != nil
+}
+
+// joinSpeaker puts a presenter on the room's stage tap as broadcast does at their first packet.
+func joinSpeaker(r *Room, key, session, name string) broadcast.Tap {
+	return speakers{r}.Join(broadcast.StageMember{Publisher: broadcast.Publisher{Key: key, Name: name}, Session: session})
 }
 
 func nextStatus(t *testing.T, sub *captions.Subscriber) captions.Status {

@@ -13,32 +13,35 @@ import (
 	"lectern/transcribe"
 )
 
-// Room is one webinar's live captioning: its hub and, when an engine is configured, the
-// transcriber tapped into the presenter's audio.
+// Room is one webinar's live captioning: its hub and, when an engine is configured, a
+// transcriber tapped into each stage presenter's audio (speakers.go).
 type Room struct {
 	m       *Manager
 	id      string
 	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
 	unsaved *unsaved // finals the store refused, retried in the background
-	speaker atomic.Pointer[string]
 
-	tapMu  sync.Mutex // the audio tap comes and goes with the allowed regions
-	tap    *transcribe.Live
+	tapMu  sync.Mutex             // the audio taps come and go with the stage and the allowed regions
+	taps   map[string]*speakerTap // by stage credential (Publisher.Key); nil while captions are off
 	untap  func()
 	closed bool
+	bg     sync.WaitGroup // leaving speakers' last finals, session placements
 
-	// onEvent's own: presenter session → its start on the timeline (ms), the timeline's
-	// origin once known, and the end of the last caption placed (see sessionStart).
+	// onEvent's own, under evMu (speakers' transcribers call it one at a time): presenter
+	// session → its start on the timeline (ms), the timeline's origin once known, and the end
+	// of the last caption placed (see sessionStart); the status viewers were last told.
+	evMu     sync.Mutex
 	sessions map[string]int64
 	origin   time.Time
 	lastEnd  int64
+	status   string
+	statusAt time.Time
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}}
 	r.webinar.Store(&w)
-	r.speaker.Store(new(string))
 	r.unsaved = newUnsaved(m.cfg.Store.SaveSegment, r.onSaved, m.log)
 	r.hub = captions.NewHub(captions.HubConfig{
 		Webinar: w.ID, StartSeq: startSeq, Metrics: m.cfg.Metrics, Logger: m.log,
@@ -53,8 +56,8 @@ func (r *Room) regions() region.Set {
 	return r.m.policyRegions().Intersect(region.Of(r.Webinar().Regions))
 }
 
-// applyRegions taps the presenter's audio into the speech pool only while the webinar's
-// regions allow the engine's: audio never reaches an engine outside them. Without the tap
+// applyRegions taps the presenters' audio into the speech pool only while the webinar's
+// regions allow the engine's: audio never reaches an engine outside them. Without the taps
 // there are no live captions, and caption readers are told why (a status event, which new
 // readers get first).
 func (r *Room) applyRegions() {
@@ -68,14 +71,12 @@ func (r *Room) applyRegions() {
 	defer r.tapMu.Unlock()
 	switch {
 	case r.closed:
-	case allowed.Allows(engine) && r.tap == nil:
-		cfg := r.m.cfg.Transcribe
-		cfg.Options.Language = r.Webinar().Language
-		r.tap = transcribe.NewLive(pool, cfg, r.onEvent)
-		r.untap = r.m.cfg.Broadcast.AddTap(r.id, r.tap)
+	case allowed.Allows(engine) && r.taps == nil:
+		r.taps = map[string]*speakerTap{}
+		r.untap = r.m.cfg.Broadcast.AddStageTap(r.id, speakers{r})
 		r.hub.PublishStatus(captions.Status{State: "ok"})
 	case !allowed.Allows(engine):
-		r.stopTapLocked()
+		r.stopTapsLocked()
 		r.hub.PublishStatus(captions.Status{State: "unavailable",
 			Reason: fmt.Sprintf("the speech engine runs in region %q; this webinar allows %s", engine, allowed)})
 		r.m.log.Info("live captions off: engine outside the webinar's regions", "webinar", r.id,
@@ -83,24 +84,11 @@ func (r *Room) applyRegions() {
 	}
 }
 
-func (r *Room) stopTapLocked() {
-	if r.untap != nil {
-		r.untap()
-	}
-	if r.tap != nil {
-		r.tap.Close()
-	}
-	r.tap, r.untap = nil, nil
-}
-
 // Hub is the room's caption hub.
 func (r *Room) Hub() *captions.Hub { return r.hub }
 
 // Webinar is the webinar the room belongs to, with its latest settings.
 func (r *Room) Webinar() models.Webinar { return *r.webinar.Load() }
-
-// SetSpeaker names the presenter whose words the following captions carry.
-func (r *Room) SetSpeaker(name string) { r.speaker.Store(&name) }
 
 // demand tells the translation stage which languages have readers; the spoken language
 // needs no translation.
@@ -110,22 +98,22 @@ func (r *Room) demand(lang string, readers int) {
 	}
 }
 
-// onEvent receives the transcriber's events, one at a time. A final is stored before anyone
-// sees it, so the transcript never misses a caption that reached a viewer; if the store
+// onEvent receives a speaker's transcriber events, one at a time across speakers (evMu). A
+// final is stored before anyone sees it, so the transcript never misses a caption that reached a viewer; if the store
 // refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
 // background once the store takes writes again.
-func (r *Room) onEvent(ev transcribe.Event) {
+func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 	switch {
 	case ev.Status != "":
 		r.hub.PublishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
 		return
 	case ev.Fill:
-		r.fill(ev)
+		r.fill(speaker, ev)
 		return
 	}
 	offset := r.sessionStart(ev)
 	c := captions.Caption{
-		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: *r.speaker.Load(),
+		ID: ev.ID, Final: ev.Final, Text: ev.Text, Lang: r.Webinar().Language, Speaker: speaker,
 		StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds(),
 	}
 	r.lastEnd = max(r.lastEnd, c.EndMS)
@@ -169,13 +157,13 @@ func (r *Room) onSaved(seg models.Segment) {
 
 // fill completes the stored transcript with the late final of a gap. It is not shown: live
 // viewers are well past it, and a resuming viewer reads it from the store.
-func (r *Room) fill(ev transcribe.Event) {
+func (r *Room) fill(speaker string, ev transcribe.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	offset := r.sessionStart(ev) // placed when its gap went by; the insert needs timeline times
 	seg := models.Segment{
 		Caption: captions.Caption{ID: ev.ID, Final: true, Text: ev.Text, Lang: r.Webinar().Language,
-			Speaker: *r.speaker.Load(), StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds()},
+			Speaker: speaker, StartMS: offset + ev.Start.Milliseconds(), EndMS: offset + ev.End.Milliseconds()},
 		Webinar: r.id, Session: ev.Session, Engine: ev.Engine,
 	}
 	ok, err := r.m.cfg.Store.FillSegment(ctx, seg)
@@ -194,8 +182,9 @@ func (m *Manager) Pool() *transcribe.Pool { return m.cfg.Pool }
 func (r *Room) close() {
 	r.tapMu.Lock()
 	r.closed = true
-	r.stopTapLocked()
+	r.stopTapsLocked()
 	r.tapMu.Unlock()
+	r.bg.Wait()
 	r.unsaved.close()
 	r.hub.Close()
 }

@@ -17,14 +17,14 @@ func TestReconnectContinuesTheTimeline(t *testing.T) {
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
 	t0 := time.Now().Add(-time.Minute)
-	r.onEvent(transcribe.Event{ID: "a-1", Session: "a", SessionStart: t0, Final: true, Start: 500 * time.Millisecond, End: 6340 * time.Millisecond, Text: "First session."})
+	r.onEvent("", transcribe.Event{ID: "a-1", Session: "a", SessionStart: t0, Final: true, Start: 500 * time.Millisecond, End: 6340 * time.Millisecond, Text: "First session."})
 	next(t, sub)
-	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Start: 300 * time.Millisecond, End: time.Second, Text: "Sec"})
+	r.onEvent("", transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Start: 300 * time.Millisecond, End: time.Second, Text: "Sec"})
 	var c captions.Caption
 	if f := next(t, sub); json.Unmarshal(f.JSON, &c) != nil || c.StartMS != 9300 || c.EndMS != 10000 {
 		t.Fatalf("partial of the second session %s, want start_ms 9300 end_ms 10000", f.JSON)
 	}
-	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Final: true, Start: 300 * time.Millisecond, End: 2 * time.Second, Text: "Second session."})
+	r.onEvent("", transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Final: true, Start: 300 * time.Millisecond, End: 2 * time.Second, Text: "Second session."})
 	next(t, sub)
 	got, err := store.Finals(context.Background(), r.Webinar().ID, 0)
 	if err != nil || len(got) != 2 {
@@ -43,15 +43,15 @@ func TestSessionPlacedWithoutTheStore(t *testing.T) {
 	sub := r.Hub().Subscribe("en")
 	defer sub.Close()
 	t0 := time.Now().Add(-time.Minute)
-	r.onEvent(transcribe.Event{ID: "a-1", Session: "a", SessionStart: t0, Final: true, Start: 500 * time.Millisecond, End: 3 * time.Second, Text: "Stored."})
+	r.onEvent("", transcribe.Event{ID: "a-1", Session: "a", SessionStart: t0, Final: true, Start: 500 * time.Millisecond, End: 3 * time.Second, Text: "Stored."})
 	next(t, sub)
 	store.Close()
-	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Start: 300 * time.Millisecond, End: time.Second, Text: "Still"})
+	r.onEvent("", transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Start: 300 * time.Millisecond, End: time.Second, Text: "Still"})
 	var c captions.Caption
 	if f := next(t, sub); json.Unmarshal(f.JSON, &c) != nil || c.StartMS != 9300 || c.EndMS != 10000 {
 		t.Fatalf("partial of a session the store could not place: %+v, want 9300–10000", c)
 	}
-	r.onEvent(transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Final: true, Start: 300 * time.Millisecond, End: 2 * time.Second, Text: "Still shown."})
+	r.onEvent("", transcribe.Event{ID: "b-1", Session: "b", SessionStart: t0.Add(9 * time.Second), Final: true, Start: 300 * time.Millisecond, End: 2 * time.Second, Text: "Still shown."})
 	if f := next(t, sub); json.Unmarshal(f.JSON, &c) != nil || !c.Final || !c.Unsaved || c.StartMS != 9300 {
 		t.Fatalf("final of a session the store could not place: %+v, want it unsaved at 9300", c)
 	}

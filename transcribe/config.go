@@ -32,7 +32,7 @@ type Config struct {
 
 	// Worker pool.
 	Workers      int           // engine calls in parallel
-	MaxStreams   int           // utterances decoded incrementally at once (Streamer engines); keep below the engine's decoder count
+	MaxStreams   int           // utterances decoded incrementally at once (Streamer engines); the pool keeps it below a DecoderLimiter's count
 	QueueSize    int           // queued partials beyond which the oldest partial is shed
 	Retries      int           // attempts for a final before it is emitted as Failed
 	RetryBackoff time.Duration // first backoff between attempts, doubled each time
@@ -67,7 +67,10 @@ func DefaultConfig() Config {
 		PartialEvery:   700 * time.Millisecond,
 		FirstPartialAt: 500 * time.Millisecond,
 		Workers:        runtime.NumCPU(),
-		MaxStreams:     runtime.NumCPU() - 1, // below the PocketSphinx engine's default decoder count (cores)
+		// One per presenter of a full stage (6) speaking at once: a stream's partial costs only
+		// the new audio, a batch partial decodes the whole utterance again, so with several
+		// speakers streams are what keeps finals within reach (BENCHMARKS.md, issue 10).
+		MaxStreams:     6,
 		QueueSize:      64,
 		Retries:        3,
 		RetryBackoff:   200 * time.Millisecond,

@@ -71,6 +71,13 @@ type QuickFinaler interface {
 	QuickFinal() (Result, error)
 }
 
+// DecoderLimiter is offered by engines whose streams and batch calls share a fixed number of
+// decoders (PocketSphinx): the pool keeps its open streams below that number, so idle streams
+// can never hold every decoder and a batch call always gets one in turn.
+type DecoderLimiter interface {
+	Decoders() int
+}
+
 // Warmer is offered by engines that load resources on first use (PocketSphinx loads a model
 // per decoder): Warm loads what n concurrent calls need, so the first utterances of a fresh
 // server do not pay for it.

@@ -281,6 +281,10 @@ func (p *Pool) finalCost(j *job, stream bool, written int, quick bool) time.Dura
 			return 0
 		default:
 		}
+		// Running: the final waits only for what is left of it.
+		if at := sp.started.Load(); at != 0 {
+			return max(0, p.over.estimate(sp.frames*FrameSamples)-time.Since(time.Unix(0, at)))
+		}
 	}
 	n := len(j.pcm)
 	if stream {

@@ -43,6 +43,9 @@ type Pool struct {
 // NewPool starts cfg.Workers workers on eng. Metrics go to reg (a fresh registry when nil).
 func NewPool(eng Engine, cfg Config, reg prometheus.Registerer) (*Pool, error) {
 	cfg = cfg.withDefaults()
+	if dl, ok := eng.(DecoderLimiter); ok {
+		cfg.MaxStreams = min(cfg.MaxStreams, dl.Decoders()-1)
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("transcribe metrics: %w", err)
@@ -287,15 +290,17 @@ func (p *Pool) final(j *job) {
 	u.emit.final(u, ev, j.endWall, nil)
 }
 
-// idle reports whether nothing is queued and no worker is busy: spare capacity.
-func (p *Pool) idle() bool {
-	f, q := p.queue.depth()
-	return f+q == 0 && p.busy.Load() == 0
+// spare reports whether a worker is free and no final is queued: a speculative decode there
+// delays no final.
+func (p *Pool) spare() bool {
+	f, _ := p.queue.depth()
+	return f == 0 && p.busy.Load() < int64(p.cfg.Workers)
 }
 
 // speculate decodes a closed-looking utterance ahead of its final (see speculation).
 func (p *Pool) speculate(j *job) {
 	defer close(j.spec.done)
+	j.spec.started.Store(time.Now().UnixNano())
 	res, err := p.call(j.pcm, "speculative")
 	if err != nil {
 		p.metrics.engineErrors.Inc()

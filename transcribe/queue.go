@@ -1,6 +1,7 @@
 package transcribe
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,24 +21,49 @@ type job struct {
 	fill    bool         // decode a skipped utterance for the stored transcript (see overload.go)
 }
 
-// jobQueue is the pool's bounded priority queue. Finals always go before partials and are
-// never dropped (their number is bounded by how fast people talk, a few a second across all
-// webinars). Partials are bounded: a newer partial of an utterance takes the place of its
-// queued older one, and past the limit the oldest partial is shed. Fills come last; the pool
-// queues one at a time, and only when it is idle.
-type jobQueue struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
+// tapOf is the tap a job comes from: its pipeline's emitter (one per presenter session, or
+// per file). The queue is fair between taps.
+func (j *job) tapOf() *emitter {
+	if j.u == nil {
+		return nil
+	}
+	return j.u.emit
+}
+
+// tapJobs are one tap's queued jobs.
+type tapJobs struct {
 	finals   []*job
 	partials []*job
-	fills    []*job
-	limit    int
-	closed   bool
-	metrics  *metrics
+}
+
+// jobQueue is the pool's bounded priority queue, fair between taps (each presenter on a
+// stage is a tap of their own).
+//
+// Finals always go before partials and are never dropped (their number is bounded by how fast
+// people talk, a few a second across all webinars). Partials are bounded: a newer partial of an
+// utterance takes the place of its queued older one, and past the limit the oldest partial of
+// the tap holding the most is shed. Fills come last; the pool queues one at a time, and only
+// when it is idle.
+//
+// Fairness: within finals (and within partials) taps take turns. The tap served goes to the
+// back of the turn order, and a tap that had nothing queued comes in at the front, so a tap's
+// final waits for at most the one job a worker is already running, not for the backlog of a
+// speaker who talks without pause.
+type jobQueue struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	taps      map[*emitter]*tapJobs
+	turns     []*emitter // taps with queued finals or partials, next to serve first
+	nFinals   int
+	nPartials int
+	fills     []*job
+	limit     int
+	closed    bool
+	metrics   *metrics
 }
 
 func newJobQueue(limit int, m *metrics) *jobQueue {
-	q := &jobQueue{limit: limit, metrics: m}
+	q := &jobQueue{limit: limit, metrics: m, taps: map[*emitter]*tapJobs{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -52,32 +78,64 @@ func (q *jobQueue) push(j *job) {
 		}
 		return
 	}
-	switch {
-	case j.fill:
+	if j.fill {
 		q.fills = append(q.fills, j)
-	case j.final:
-		q.finals = append(q.finals, j)
-	default:
-		q.pushPartial(j)
+		q.cond.Signal()
+		return
+	}
+	t := q.tap(j.tapOf())
+	if j.final {
+		t.finals = append(t.finals, j)
+		q.nFinals++
+	} else {
+		q.pushPartial(t, j)
 	}
 	q.gauges()
 	q.cond.Signal()
 }
 
-func (q *jobQueue) pushPartial(j *job) {
-	for i, old := range q.partials {
+// tap returns key's jobs, putting a tap that had none at the front of the turns.
+func (q *jobQueue) tap(key *emitter) *tapJobs {
+	t := q.taps[key]
+	if t == nil {
+		t = &tapJobs{}
+		q.taps[key] = t
+		q.turns = slices.Insert(q.turns, 0, key)
+	}
+	return t
+}
+
+func (q *jobQueue) pushPartial(t *tapJobs, j *job) {
+	for i, old := range t.partials {
 		if old.u == j.u {
-			q.partials[i] = j
+			t.partials[i] = j
 			q.metrics.shed.WithLabelValues("superseded").Inc()
 			return
 		}
 	}
-	if len(q.partials) >= q.limit {
-		q.partials[0] = nil
-		q.partials = q.partials[1:]
-		q.metrics.shed.WithLabelValues("overload").Inc()
+	if q.nPartials >= q.limit {
+		q.shedPartial(t)
 	}
-	q.partials = append(q.partials, j)
+	t.partials = append(t.partials, j)
+	q.nPartials++
+}
+
+// shedPartial drops the oldest partial of the tap holding the most (t, the pushing tap, on
+// a tie): overload costs the busiest speaker's partials first.
+func (q *jobQueue) shedPartial(t *tapJobs) {
+	most := t
+	for _, x := range q.taps {
+		if len(x.partials) > len(most.partials) {
+			most = x
+		}
+	}
+	if len(most.partials) == 0 {
+		return
+	}
+	most.partials[0] = nil
+	most.partials = most.partials[1:]
+	q.nPartials--
+	q.metrics.shed.WithLabelValues("overload").Inc()
 }
 
 // pop blocks until a job is ready; it returns nil once the queue is closed and holds no
@@ -86,22 +144,14 @@ func (q *jobQueue) pop() *job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for {
-		if len(q.finals) > 0 {
-			j := q.finals[0]
-			q.finals[0] = nil
-			q.finals = q.finals[1:]
-			q.gauges()
-			return j
+		if q.nFinals > 0 {
+			return q.take(true)
 		}
 		if q.closed {
 			return nil
 		}
-		if len(q.partials) > 0 {
-			j := q.partials[0]
-			q.partials[0] = nil
-			q.partials = q.partials[1:]
-			q.gauges()
-			return j
+		if q.nPartials > 0 {
+			return q.take(false)
 		}
 		if len(q.fills) > 0 {
 			j := q.fills[0]
@@ -113,10 +163,49 @@ func (q *jobQueue) pop() *job {
 	}
 }
 
+// take pops the next final (or partial) in turn order; the tap served moves to the back, or
+// leaves the turns once it has nothing queued.
+func (q *jobQueue) take(final bool) *job {
+	for i, key := range q.turns {
+		t := q.taps[key]
+		list := &t.partials
+		if final {
+			list = &t.finals
+		}
+		if len(*list) == 0 {
+			continue
+		}
+		j := (*list)[0]
+		(*list)[0] = nil
+		*list = (*list)[1:]
+		if final {
+			q.nFinals--
+		} else {
+			q.nPartials--
+		}
+		q.turns = slices.Delete(q.turns, i, i+1)
+		if len(t.finals)+len(t.partials) > 0 {
+			q.turns = append(q.turns, key)
+		} else {
+			delete(q.taps, key)
+		}
+		q.gauges()
+		return j
+	}
+	panic("transcribe: job counts out of step with the taps' queues")
+}
+
 func (q *jobQueue) close() {
 	q.mu.Lock()
 	q.closed = true
-	q.partials = nil
+	for key, t := range q.taps {
+		t.partials = nil
+		if len(t.finals) == 0 {
+			delete(q.taps, key)
+			q.turns = slices.DeleteFunc(q.turns, func(k *emitter) bool { return k == key })
+		}
+	}
+	q.nPartials = 0
 	q.fills = nil
 	q.gauges()
 	q.cond.Broadcast()
@@ -127,10 +216,10 @@ func (q *jobQueue) close() {
 func (q *jobQueue) depth() (finals, partials int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.finals), len(q.partials)
+	return q.nFinals, q.nPartials
 }
 
 func (q *jobQueue) gauges() {
-	q.metrics.queueDepth.WithLabelValues("final").Set(float64(len(q.finals)))
-	q.metrics.queueDepth.WithLabelValues("partial").Set(float64(len(q.partials)))
+	q.metrics.queueDepth.WithLabelValues("final").Set(float64(q.nFinals))
+	q.metrics.queueDepth.WithLabelValues("partial").Set(float64(q.nPartials))
 }

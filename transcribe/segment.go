@@ -164,21 +164,23 @@ func (p *pipeline) frame(f []float32) {
 // that audio unless they speak again within MinSilence. Decoding in the remaining silence
 // takes up to MinSilence−PostRoll off the final's lag; if they go on, the result is unused.
 type speculation struct {
-	frames int // utterance length decoded
-	done   chan struct{}
-	text   string
-	err    error
+	frames  int          // utterance length decoded
+	started atomic.Int64 // unix nanos the decode began; 0 while queued
+	done    chan struct{}
+	text    string
+	err     error
 }
 
-// speculate submits a speculative final, only when the pool has nothing queued: it spends
-// idle capacity, never delays anyone else's captions.
+// speculate submits a speculative final, only when a worker is free and no final waits: it
+// spends spare capacity, never delays anyone's final. (With several speakers on a stage the
+// pool is seldom idle, but often has a worker free while the others decode.)
 func (p *pipeline) speculate() {
 	u := p.cur
 	if !p.cfg.EarlyFinal || time.Duration(u.voiced)*frameDur < p.cfg.MinUtterance {
 		return
 	}
 	n := len(u.levels)
-	if !p.pool.idle() || !p.pool.affords(n*FrameSamples) {
+	if !p.pool.spare() || !p.pool.affords(n*FrameSamples) {
 		return
 	}
 	u.spec = &speculation{frames: n, done: make(chan struct{})}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"lectern/captions"
 )
@@ -53,10 +54,14 @@ func FuzzWrite(f *testing.F) {
 		if len(s.Items) != len(cues) {
 			t.Fatalf("%s: %d items back for %d cues\n%q", format, len(s.Items), len(cues), b.Bytes())
 		}
+		// In order of start; one speaker's never overlap (two speakers' may: they talked at once).
+		prevEnd := map[string]time.Duration{}
 		for i, it := range s.Items {
-			if it.EndAt < it.StartAt || (i > 0 && it.StartAt < s.Items[i-1].EndAt) {
+			who := cues[i].Speaker
+			if it.EndAt < it.StartAt || (i > 0 && it.StartAt < s.Items[i-1].StartAt) || it.StartAt < prevEnd[who] {
 				t.Fatalf("%s item %d: [%v, %v] not in order", format, i, it.StartAt, it.EndAt)
 			}
+			prevEnd[who] = it.EndAt
 		}
 	})
 }

@@ -90,14 +90,15 @@ func Write(w io.Writer, format string, cues []captions.Caption, opts Options) er
 
 // timeline keeps the finals with text, cleans their text to single-spaced words, and makes
 // their times usable: negative times become 0, an end before its start becomes the start,
-// and times are capped at maxTimeMS. Finals are stored on the webinar's timeline, where they
-// never overlap; a final that starts before the previous one ended (a transcript stored with
-// each session's clock restarting at 0, or a clock stepped back) is moved, with everything
-// after it, to follow the previous final's end: squeezing it in would leave cues too short to
-// read.
+// and times are capped at maxTimeMS. Finals are stored on the webinar's timeline, where one
+// speaker's never overlap; a final that starts before the same speaker's previous one ended (a
+// transcript stored with each session's clock restarting at 0, or a clock stepped back) is
+// moved, with everything after it, to follow that final's end: squeezing it in would leave
+// cues too short to read. Two speakers' finals may overlap: they talked at once.
 func timeline(cs []captions.Caption) []captions.Caption {
 	out := make([]captions.Caption, 0, len(cs))
-	var offset, prevEnd int64
+	var offset int64
+	prevEnd := map[string]int64{} // by speaker
 	for _, c := range cs {
 		if !c.Final {
 			continue
@@ -108,12 +109,13 @@ func timeline(cs []captions.Caption) []captions.Caption {
 		}
 		start, end := max(c.StartMS, 0), max(c.EndMS, 0)
 		end = max(end, start)
-		if len(out) > 0 && start+offset < prevEnd {
-			offset = prevEnd - start
+		who := cleanText(c.Speaker)
+		if prev, ok := prevEnd[who]; ok && start+offset < prev {
+			offset = prev - start
 		}
 		c.StartMS = min(start+offset, maxTimeMS)
 		c.EndMS = min(end+offset, maxTimeMS)
-		prevEnd = c.EndMS
+		prevEnd[who] = c.EndMS
 		out = append(out, c)
 	}
 	return out

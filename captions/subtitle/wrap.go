@@ -1,6 +1,8 @@
 package subtitle
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -65,23 +67,24 @@ type Cue struct {
 	Speaker        string // the final's speaker, cleaned; "" when unknown
 }
 
-// Wrap re-cuts finals into subtitle cues. Finals must be in time order (see timeline);
-// partials and empty texts are skipped.
+// Wrap re-cuts finals into subtitle cues. Each speaker's finals must be in time order (see
+// timeline); partials and empty texts are skipped. The cues come out in order of start.
 //
 // Each final is cut at word boundaries into as few cues as fit MaxLines lines of
 // MaxLineChars (more if the speech lasted longer than MaxCueMS per cue), balanced by length.
 // Its cues are laid end to end from the final's start: each gets the time its text needs to
 // be read (MaxCPS, at least MinCueMS), then the rest of the final's spoken time by share of
 // characters, never more than MaxCueMS. A final too short to be read is extended into the
-// silence after it, but never past the next final's start: cues never overlap and times only
-// grow. When even that window is too short the cues share it by reading time (the only case
-// where MinCueMS and MaxCPS give way).
+// silence after it, but never past the same speaker's next final: a speaker's cues never
+// overlap and their times only grow. Two speakers talking at once get overlapping cues, which
+// players show together. When even that window is too short the cues share it by reading time
+// (the only case where MinCueMS and MaxCPS give way).
 func Wrap(finals []captions.Caption, opts WrapOptions) []Cue {
 	o := opts.withDefaults()
 	var out []Cue
-	next := func(i int) int64 { // the start of the next final with text, or no limit
+	next := func(i int) int64 { // the start of the speaker's next final with text, or no limit
 		for j := i + 1; j < len(finals); j++ {
-			if finals[j].Final && strings.TrimSpace(finals[j].Text) != "" {
+			if finals[j].Final && strings.TrimSpace(finals[j].Text) != "" && cleanText(finals[j].Speaker) == cleanText(finals[i].Speaker) {
 				return finals[j].StartMS
 			}
 		}
@@ -112,6 +115,8 @@ func Wrap(finals []captions.Caption, opts WrapOptions) []Cue {
 			t += durs[k]
 		}
 	}
+	// One speaker's cues are in order already; several speakers' interleave.
+	slices.SortStableFunc(out, func(a, b Cue) int { return cmp.Compare(a.StartMS, b.StartMS) })
 	return out
 }
 

@@ -34,7 +34,7 @@ type Config struct {
 	ModelDir string // acoustic model directory (-hmm)
 	Dict     string // pronunciation dictionary (-dict)
 	LM       string // n-gram language model (-lm)
-	Decoders int    // decoders created at most, i.e. utterances decoded in parallel; default: cores
+	Decoders int    // decoders created at most (batch calls and streams together); default: cores + 6
 	Region   string // processing-region label; default "local"
 	// Args are extra PocketSphinx arguments as name/value pairs ("-beam", "1e-60"). The
 	// defaults are PocketSphinx's own, which are what the corpus reference (WER 0.400) used.
@@ -64,7 +64,10 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.Decoders <= 0 {
-		c.Decoders = runtime.NumCPU()
+		// A decoder per core for the pool's batch calls, and one per stream: each presenter
+		// of a full stage (6) speaking at once streams their partials. Decoders load only
+		// when needed, so a single presenter costs what it did.
+		c.Decoders = runtime.NumCPU() + 6
 	}
 	if c.Region == "" {
 		c.Region = "local"

@@ -25,6 +25,8 @@ type Engine struct {
 	created int
 	closed  bool
 	freed   chan struct{} // closed and replaced whenever a decoder comes back
+	loading bool          // a background load is running (see loadLater)
+	loads   sync.WaitGroup
 }
 
 var (
@@ -89,8 +91,11 @@ func (e *Engine) Loaded() int {
 	return e.created
 }
 
-func (e *Engine) Name() string     { return "sphinx" }
-func (e *Engine) Region() string   { return e.cfg.Region }
+func (e *Engine) Name() string   { return "sphinx" }
+func (e *Engine) Region() string { return e.cfg.Region }
+
+// Decoders implements transcribe.DecoderLimiter: streams and batch calls share them.
+func (e *Engine) Decoders() int    { return e.cfg.Decoders }
 func (e *Engine) Punctuates() bool { return false }
 
 // Languages: the stock model is en-us.
@@ -123,6 +128,9 @@ func (e *Engine) Close() error {
 	}
 	e.free = nil
 	close(e.freed)
+	e.mu.Unlock()
+	e.loads.Wait() // a decoder loaded after Close is freed by release
+	e.mu.Lock()
 	return nil
 }
 
@@ -144,8 +152,11 @@ func (e *Engine) loadReserved() (*decoder, error) {
 	return d, err
 }
 
-// acquire lends a decoder: an idle one, else a new one while under the limit, else (if
-// wait) the next one returned.
+// acquire lends a decoder: an idle one, else (if wait) the next one returned. A decoder
+// beyond those loaded is loaded in the background (loadLater), not by the caller: a load
+// takes a second or more, while a decoder lent to a call is back within a fraction of that
+// (a live caption's partial must not wait for a model load). Only the first is loaded by the
+// caller: nothing else could serve it.
 func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -162,11 +173,12 @@ func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
 			e.mu.Unlock()
 			return d, nil
 		}
-		if e.created < e.cfg.Decoders {
+		if e.created == 0 { // the first decoder: nothing else could serve the caller
 			e.created++
 			e.mu.Unlock()
 			return e.loadReserved()
 		}
+		e.loadLater()
 		if !wait {
 			e.mu.Unlock()
 			return nil, ErrBusy
@@ -179,6 +191,29 @@ func (e *Engine) acquire(ctx context.Context, wait bool) (*decoder, error) {
 		case <-freed:
 		}
 	}
+}
+
+// loadLater starts loading one more decoder in the background while under the limit and no
+// other load runs; it joins the free list when loaded. Called with mu held.
+func (e *Engine) loadLater() {
+	if e.loading || e.created >= e.cfg.Decoders {
+		return
+	}
+	e.created++
+	e.loading = true
+	e.loads.Add(1)
+	go func() {
+		defer e.loads.Done()
+		d, err := e.loadReserved()
+		e.mu.Lock()
+		e.loading = false
+		e.mu.Unlock()
+		if err != nil {
+			e.cfg.Logger.Error("sphinx: decoder not loaded", "err", err)
+			return
+		}
+		e.release(d)
+	}()
 }
 
 func (e *Engine) release(d *decoder) {

@@ -22,6 +22,7 @@ func (e *Engine) Name() string     { return "sphinx" }
 func (e *Engine) Region() string   { return "local" }
 func (e *Engine) Punctuates() bool { return false }
 func (e *Engine) Close() error     { return nil }
+func (e *Engine) Decoders() int    { return 0 }
 
 // Languages: the stock model is en-us.
 func (e *Engine) Languages() []string { return []string{"en"} }
