@@ -67,9 +67,6 @@ type Publisher struct {
 	// session instead of taking a second slot. "" is the webinar's stream key.
 	Key  string
 	Name string // display name: the speaker's name in captions and on the watch page
-	// OnActive, if set, runs when this publisher becomes the active speaker (or is pinned),
-	// on a media goroutine: it must be quick and must not block (e.g. name the captions).
-	OnActive func()
 }
 
 // StageMember is one presenter on a room's stage.
@@ -194,9 +191,6 @@ func (r *room) setActive(p *presenter) {
 	if old := r.active.Swap(p); old != p && p != nil {
 		r.s.m.speakerSwitches.Inc()
 		r.s.log.Info("active speaker", "room", r.name, "session", p.id, "speaker", p.who.Name)
-		if p.who.OnActive != nil {
-			p.who.OnActive()
-		}
 		r.stageChanged()
 	}
 }
