@@ -34,15 +34,16 @@ var ErrStorage = errors.New("storage unavailable")
 // with a bounded wait, so overload becomes ErrBusy instead of an unbounded queue or a
 // descriptor leak. Its methods mirror *sql.DB's so the queries read the same.
 type pool struct {
-	db     *sql.DB
-	wait   time.Duration
-	health health
+	db      *sql.DB
+	dialect dialect
+	wait    time.Duration
+	health  health
 }
 
-func newPool(db *sql.DB) *pool {
+func newPool(db *sql.DB, d dialect) *pool {
 	db.SetMaxOpenConns(MaxConns)
 	db.SetMaxIdleConns(MaxConns) // kept open: closing and reopening churns descriptors
-	return &pool{db: db, wait: ConnWait}
+	return &pool{db: db, dialect: d, wait: ConnWait}
 }
 
 // conn takes a connection, waiting at most p.wait. The caller closes it.
@@ -68,7 +69,7 @@ func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 		return nil, err
 	}
 	defer c.Close()
-	res, err := c.ExecContext(ctx, query, args...)
+	res, err := c.ExecContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...)
 	return res, p.health.observe(err)
 }
 
@@ -78,7 +79,7 @@ func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sq
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.QueryContext(ctx, query, args...)
+	rows, err := c.QueryContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...)
 	release(c)
 	return rows, busyErr(err)
 }
@@ -105,11 +106,11 @@ func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *
 	if err != nil {
 		return &row{err: err}
 	}
-	return &row{r: c.QueryRowContext(ctx, query, args...), c: c}
+	return &row{r: c.QueryRowContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...), c: c}
 }
 
 // BeginTx starts a transaction; its connection returns to the pool when it ends.
-func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	c, err := p.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -120,33 +121,40 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error
 		return nil, p.health.observe(err)
 	}
 	release(c)
-	return tx, nil
+	return &txn{tx: tx, dialect: p.dialect}, nil
 }
+
+// txn is a transaction whose statements are written like the pool's (`?` placeholders).
+type txn struct {
+	tx      *sql.Tx
+	dialect dialect
+}
+
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+// Commit commits the transaction.
+func (t *txn) Commit() error { return t.tx.Commit() }
+
+// Rollback aborts the transaction (a no-op after Commit).
+func (t *txn) Rollback() error { return t.tx.Rollback() }
 
 // Close closes every connection.
 func (p *pool) Close() error { return p.db.Close() }
 
-// SQLite result codes (primary, the low byte of the extended code) that matter here.
-const (
-	sqliteBusy     = 5
-	sqliteLocked   = 6
-	sqliteReadOnly = 8
-	sqliteIOErr    = 10
-	sqliteFull     = 13
-	sqliteCantOpen = 14
-)
-
-func sqliteCode(err error) int {
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) {
-		return coded.Code() & 0xff
-	}
-	return 0
-}
-
-// busyErr marks a lock that stayed taken past busy_timeout as ErrBusy (a 503, not a 500).
+// busyErr marks a lock that stayed taken past busy_timeout (SQLite) or a lock timeout,
+// deadlock or full connection table (PostgreSQL) as ErrBusy (a 503, not a 500).
 func busyErr(err error) error {
-	if c := sqliteCode(err); c == sqliteBusy || c == sqliteLocked {
+	if classify(err) == errBusy {
 		return fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	return err
@@ -165,12 +173,12 @@ type health struct {
 
 // observe records a write's outcome and returns err, marked ErrBusy where it is one.
 func (h *health) observe(err error) error {
-	switch c := sqliteCode(err); {
+	switch c := classify(err); {
 	case err == nil:
 		h.mu.Lock()
 		h.err = ""
 		h.mu.Unlock()
-	case c == sqliteFull || c == sqliteIOErr || c == sqliteReadOnly || c == sqliteCantOpen:
+	case c == errStorage:
 		h.writeErrors.Add(1)
 		h.mu.Lock()
 		if h.err == "" {
@@ -179,7 +187,7 @@ func (h *health) observe(err error) error {
 		h.err = err.Error()
 		h.mu.Unlock()
 		return fmt.Errorf("%w: %w", ErrStorage, err)
-	case c == sqliteBusy || c == sqliteLocked:
+	case c == errBusy:
 		h.busy.Add(1)
 		return busyErr(err)
 	}
