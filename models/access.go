@@ -118,7 +118,7 @@ func (s *Store) SaveWebinarSettings(ctx context.Context, w WebinarSettings) erro
 func (s *Store) RotateLink(ctx context.Context, webinarID string) (int64, error) {
 	var epoch int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO webinar_settings(webinar_id, link_epoch) VALUES (?, 1)
-		ON CONFLICT(webinar_id) DO UPDATE SET link_epoch = link_epoch + 1 RETURNING link_epoch`, webinarID).Scan(&epoch)
+		ON CONFLICT(webinar_id) DO UPDATE SET link_epoch = webinar_settings.link_epoch + 1 RETURNING link_epoch`, webinarID).Scan(&epoch)
 	if err != nil {
 		return 0, fmt.Errorf("rotate link of %q: %w", webinarID, notFoundOnFK(err))
 	}
