@@ -161,7 +161,7 @@ type app struct {
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := models.Open(ctx, cfg.Data)
+	store, err := models.OpenURL(ctx, cfg.Store, cfg.Data)
 	if err != nil {
 		return nil, err
 	}
