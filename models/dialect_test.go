@@ -141,3 +141,41 @@ func usageOf(t *testing.T, s *Store, id string) int64 {
 	t.Fatalf("webinar %s not in the usage", id)
 	return 0
 }
+
+// Transactions that check before they write run one at a time on both engines: admins
+// disabling each other at once (from several nodes) cannot leave the site without one.
+func TestConcurrentDisablesKeepAnAdmin(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	other, err := testOpen(t, ctx, dir) // a second node
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const n = 6
+	ids := make([]string, n)
+	for i := range n {
+		u := mustUser(t, s, fmt.Sprintf("admin%d@example.org", i))
+		if err := s.SetUserAdmin(ctx, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			node := []*Store{s, other}[i%2]
+			node.DisableUserKeepingAdmin(ctx, id, "test")
+		}()
+	}
+	wg.Wait()
+	var left int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE admin = 1 AND disabled = 0`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 1 {
+		t.Fatalf("%d enabled admins left, want exactly 1", left)
+	}
+}

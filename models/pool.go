@@ -11,7 +11,8 @@ import (
 )
 
 const (
-	// MaxConns bounds the store's SQLite connections, and with them its open files: each
+	// MaxConns bounds the store's connections (SQLite's, or PostgreSQL's per node), and with
+	// SQLite its open files: each
 	// connection holds the database and its WAL open. SQLite runs one writer at a time
 	// anyway (the others wait on busy_timeout), and WAL readers need no more than a few on
 	// a small machine; unbounded, a burst of requests opened thousands and ran out of files.
@@ -121,7 +122,27 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 		return nil, p.health.observe(err)
 	}
 	release(c)
-	return &txn{tx: tx, dialect: p.dialect}, nil
+	t := &txn{tx: tx, dialect: p.dialect}
+	if err := t.serialize(ctx); err != nil {
+		tx.Rollback()
+		return nil, busyErr(err)
+	}
+	return t, nil
+}
+
+// writeLock is the PostgreSQL advisory lock key every store transaction takes ("lecw").
+const writeLock = 0x6c656377
+
+// serialize makes PostgreSQL run the store's transactions one at a time, as SQLite's
+// immediate transactions do: several read before they write (keep an admin, place a
+// presenter session after the last one), and under READ COMMITTED two nodes could both
+// pass the check. Transactions are few and short (admin changes, registrations, sessions).
+func (t *txn) serialize(ctx context.Context) error {
+	if t.dialect != postgresDialect {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock)
+	return err
 }
 
 // txn is a transaction whose statements are written like the pool's (`?` placeholders).
