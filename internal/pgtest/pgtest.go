@@ -25,8 +25,20 @@ import (
 // EnvStore is the environment variable that selects the store the tests run against.
 const EnvStore = "LECTERN_TEST_STORE"
 
-// Bin is where Debian's postgresql-15 package installs the server's programs.
-var Bin = "/usr/lib/postgresql/15/bin"
+// Bin is where Debian's postgresql package installs the server's programs
+// (/usr/lib/postgresql/VERSION/bin; the newest version installed).
+var Bin = newestBin()
+
+func newestBin() string {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	best, bestVersion := "/usr/lib/postgresql/15/bin", 0
+	for _, d := range dirs {
+		if v, err := strconv.Atoi(filepath.Base(filepath.Dir(d))); err == nil && v > bestVersion {
+			best, bestVersion = d, v
+		}
+	}
+	return best
+}
 
 // Enabled reports whether the tests should run against PostgreSQL.
 func Enabled() bool { return os.Getenv(EnvStore) == "postgres" }
