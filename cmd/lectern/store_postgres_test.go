@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +19,32 @@ import (
 	"lectern/models"
 )
 
-// With LECTERN_TEST_STORE=postgres this binary has a PostgreSQL server for the tests that
-// need one (the others keep their SQLite data directories).
+// With LECTERN_TEST_STORE=postgres this binary has a PostgreSQL server, and the tests that
+// open a store (housekeeping, retention, the admin commands) run against it.
 func TestMain(m *testing.M) { pgtest.Main(m, nil) }
+
+// testDBs maps a test's data directory to its PostgreSQL database.
+var testDBs sync.Map
+
+// testStoreURL is the --store of a test's data directory: "" (its SQLite file), or under
+// PostgreSQL a database of its own, the same each time dir is asked for.
+func testStoreURL(t *testing.T, dir string) string {
+	t.Helper()
+	if !pgtest.Enabled() {
+		return ""
+	}
+	u, ok := testDBs.Load(dir)
+	if !ok {
+		u, _ = testDBs.LoadOrStore(dir, pgtest.NewDatabase(t))
+	}
+	return u.(string)
+}
+
+// openTestStore opens the store of a test's data directory (see testStoreURL).
+func openTestStore(t *testing.T, ctx context.Context, dir string) (*models.Store, error) {
+	t.Helper()
+	return models.OpenURL(ctx, testStoreURL(t, dir), dir)
+}
 
 // TestPostgresStoreCLIAndTwoNodes: `lectern webinar create --store postgres://... --json`
 // works like --data; two servers on their own data directories and the same PostgreSQL both
