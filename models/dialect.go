@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -68,25 +69,41 @@ func (d dialect) rebind(q string) string {
 	return b.String()
 }
 
-// args adapts query arguments: the schema keeps flags as integers (SQLite has no boolean),
-// and PostgreSQL refuses a Go bool for a bigint parameter.
+// args adapts query arguments to PostgreSQL: the schema keeps flags as integers (SQLite has
+// no boolean) and PostgreSQL refuses a Go bool for a bigint parameter; and its text refuses
+// NUL and invalid UTF-8, which SQLite stores as given. Text fed by the network (a browser's
+// User-Agent, a name) may hold either, and must not turn a sign-in into a 500 on one engine
+// only, so they become U+FFFD, as encoding/json does with invalid UTF-8.
 func (d dialect) args(args []any) []any {
 	if d != postgresDialect {
 		return args
 	}
 	var out []any
+	set := func(i int, v any) {
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = v
+	}
 	for i, a := range args {
-		if v, ok := a.(bool); ok {
-			if out == nil {
-				out = slices.Clone(args)
+		switch v := a.(type) {
+		case bool:
+			set(i, boolInt(v))
+		case string:
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				set(i, postgresText(v))
 			}
-			out[i] = boolInt(v)
 		}
 	}
 	if out == nil {
 		return args
 	}
 	return out
+}
+
+// postgresText is s as PostgreSQL text can hold it.
+func postgresText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func boolInt(v bool) int64 {

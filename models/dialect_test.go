@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"lectern/captions"
 )
@@ -177,5 +178,26 @@ func TestConcurrentDisablesKeepAnAdmin(t *testing.T) {
 	}
 	if left != 1 {
 		t.Fatalf("%d enabled admins left, want exactly 1", left)
+	}
+}
+
+// A User-Agent with invalid UTF-8 and a NUL is stored on both engines (PostgreSQL's text
+// refuses both; the store replaces them there rather than failing a sign-in).
+func TestTextFromTheNetworkIsStored(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u := mustUser(t, s, "agent@example.org")
+	ua := "Mozilla\xff\x00/5.0"
+	err := s.CreateAuthSession(ctx, AuthSession{IDHash: "h", UserID: u.ID, CreatedAt: time.Now(), LastSeenAt: time.Now(),
+		ExpiresAt: time.Now().Add(time.Hour), CSRFToken: "c", UserAgent: ua})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuthSession(ctx, "h")
+	if err != nil || !strings.HasPrefix(got.UserAgent, "Mozilla") || !strings.HasSuffix(got.UserAgent, "/5.0") {
+		t.Fatalf("session %+v %v", got, err)
+	}
+	if got := postgresDialect.args([]any{ua})[0]; got != "Mozilla\uFFFD\uFFFD/5.0" {
+		t.Fatalf("postgres text %q", got)
 	}
 }
