@@ -151,6 +151,12 @@ func classify(err error) errClass {
 	if errors.As(err, &pe) {
 		return classifyPostgres(pe.Code)
 	}
+	// PostgreSQL unreachable, or the connection lost again after a retry: for this node the
+	// store is down, as with a failed disk.
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) {
+		return errStorage
+	}
 	return errOther
 }
 
@@ -180,6 +186,9 @@ func classifyPostgres(state string) errClass {
 	case "55P03", "40001", "40P01", "53300", "57P03": // lock_not_available, serialization_failure, deadlock, too_many_connections, cannot_connect_now
 		return errBusy
 	case "53100", "58030", "25006": // disk_full, io_error, read_only_sql_transaction
+		return errStorage
+	}
+	if strings.HasPrefix(state, "08") || strings.HasPrefix(state, "57P") { // connection_exception, operator_intervention (shutdown)
 		return errStorage
 	}
 	return errOther

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -63,51 +64,71 @@ func (p *pool) conn(ctx context.Context) (*sql.Conn, error) {
 // sql.Conn.Close waits for them, so it runs on its own goroutine.
 func release(c *sql.Conn) { go c.Close() }
 
+// A connection PostgreSQL dropped (a restart, a failover) fails its next statement with
+// driver.ErrBadConn before sending it; database/sql retries that on a fresh connection only
+// for statements it picks the connection for, so the pool, which pins one, retries once.
+
 // ExecContext runs a statement; its outcome tells the store's health whether storage works.
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return nil, err
+	query, args = p.dialect.rebind(query), p.dialect.args(args)
+	for retry := true; ; retry = false {
+		c, err := p.conn(ctx)
+		if err != nil {
+			return nil, p.health.observe(err)
+		}
+		res, err := c.ExecContext(ctx, query, args...)
+		c.Close()
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return res, p.health.observe(err)
 	}
-	defer c.Close()
-	res, err := c.ExecContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...)
-	return res, p.health.observe(err)
 }
 
 // QueryContext runs a query; the connection returns to the pool when the rows are closed.
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return nil, err
+	query, args = p.dialect.rebind(query), p.dialect.args(args)
+	for retry := true; ; retry = false {
+		c, err := p.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := c.QueryContext(ctx, query, args...)
+		release(c)
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return rows, busyErr(err)
 	}
-	rows, err := c.QueryContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...)
-	release(c)
-	return rows, busyErr(err)
 }
 
-// row is a *sql.Row that may carry ErrBusy instead (sql.Row cannot be built with an error).
+// row is a query for one row, run when Scan is called (sql.Row cannot carry ErrBusy).
 type row struct {
-	r   *sql.Row
-	c   *sql.Conn
-	err error
+	p     *pool
+	ctx   context.Context
+	query string
+	args  []any
 }
 
-// Scan reads the row and returns its connection to the pool.
+// Scan runs the query, reads the row and returns its connection to the pool.
 func (r *row) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
+	for retry := true; ; retry = false {
+		c, err := r.p.conn(r.ctx)
+		if err != nil {
+			return err
+		}
+		err = c.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+		c.Close()
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return busyErr(err)
 	}
-	defer r.c.Close()
-	return busyErr(r.r.Scan(dest...))
 }
 
-// QueryRowContext runs a query for one row; call Scan on the result, always.
+// QueryRowContext prepares a query for one row; call Scan on the result, always.
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *row {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return &row{err: err}
-	}
-	return &row{r: c.QueryRowContext(ctx, p.dialect.rebind(query), p.dialect.args(args)...), c: c}
+	return &row{p: p, ctx: ctx, query: p.dialect.rebind(query), args: p.dialect.args(args)}
 }
 
 // BeginTx starts a transaction; its connection returns to the pool when it ends.
