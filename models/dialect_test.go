@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -200,4 +202,29 @@ func TestTextFromTheNetworkIsStored(t *testing.T) {
 	if got := postgresDialect.args([]any{ua})[0]; got != "Mozilla\uFFFD\uFFFD/5.0" {
 		t.Fatalf("postgres text %q", got)
 	}
+}
+
+// FuzzRebind: numbering placeholders changes nothing else; turning every $n back into ? gives
+// the query again (for queries without $ of their own, nor a digit right after a ?, which
+// SQL never has), and the numbers count up from 1.
+func FuzzRebind(f *testing.F) {
+	for _, q := range []string{`SELECT ? FROM t WHERE a = '?' AND b = ?`, "SELECT ? -- ?\n, \"?\"", `'`, `?'?'?`, "--?"} {
+		f.Add(q)
+	}
+	placeholder := regexp.MustCompile(`\$[0-9]+`)
+	digitAfterMark := regexp.MustCompile(`\?[0-9]`)
+	f.Fuzz(func(t *testing.T, q string) {
+		if strings.Contains(q, "$") || digitAfterMark.MatchString(q) {
+			return
+		}
+		got := postgresDialect.rebind(q)
+		if back := placeholder.ReplaceAllString(got, "?"); back != q {
+			t.Fatalf("rebind(%q) = %q, which does not map back", q, got)
+		}
+		for i, m := range placeholder.FindAllString(got, -1) {
+			if m != "$"+strconv.Itoa(i+1) {
+				t.Fatalf("rebind(%q) = %q: placeholder %d is %s", q, got, i+1, m)
+			}
+		}
+	})
 }
