@@ -49,7 +49,8 @@ func openTestStore(t *testing.T, ctx context.Context, dir string) (*models.Store
 // TestPostgresStoreCLIAndTwoNodes: `lectern webinar create --store postgres://... --json`
 // works like --data; two servers on their own data directories and the same PostgreSQL both
 // start (the data directory's lock does not stand in the way), serve the transcript stored
-// through the shared store, and use the store's server secret instead of a file of their own.
+// through the shared store, and use the store's server secret instead of a file of their own:
+// a participant's token from one node works on the other.
 func TestPostgresStoreCLIAndTwoNodes(t *testing.T) {
 	if !pgtest.Enabled() {
 		t.Skip("needs " + pgtest.EnvStore + "=postgres")
@@ -69,17 +70,30 @@ func TestPostgresStoreCLIAndTwoNodes(t *testing.T) {
 	}
 	saveFinal(t, url, w.ID, "the shared transcript")
 
-	dirs := []string{t.TempDir(), t.TempDir()}
-	for _, dir := range dirs {
+	var bases []string
+	for _, dir := range []string{t.TempDir(), t.TempDir()} {
 		base := startServe(t, dir, url)
-		body := get(t, base+"/api/webinars/"+w.ID+"/transcript.srt")
+		body := get(t, base+"/api/webinars/"+w.ID+"/transcript.srt", "")
 		if !strings.Contains(body, "the shared transcript") {
 			t.Fatalf("node on %s: transcript %q", dir, body)
 		}
 		if _, err := os.Stat(filepath.Join(dir, auth.SecretFile)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("node on %s made its own secret file (%v): nodes would not share tokens", dir, err)
 		}
+		bases = append(bases, base)
 	}
+	// A participant's token from one node works on the other: they sign with the same secret.
+	resp, err := http.Post(bases[0]+"/api/webinars/"+w.ID+"/join", "application/json", strings.NewReader(`{"name":"Ada"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joined struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&joined)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || joined.Token == "" {
+		t.Fatalf("join on node 1: %s %+v", resp.Status, joined)
+	}
+	get(t, bases[1]+"/api/webinars/"+w.ID+"/chat", joined.Token)
 }
 
 func saveFinal(t *testing.T, url, webinar, text string) {
@@ -127,9 +141,14 @@ func startServe(t *testing.T, dir, store string) string {
 	return ""
 }
 
-func get(t *testing.T, url string) string {
+// get fetches url (with a bearer token when not "") and wants 200.
+func get(t *testing.T, url, token string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
