@@ -34,8 +34,10 @@ lint:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/lectern
 
+# The store's tests run a second time on PostgreSQL (a throwaway server, internal/pgtest).
 test: deps-test mediapipe lint
 	$(GO) test $(TEST_FLAGS) ./...
+	LECTERN_TEST_STORE=postgres $(GO) test $(TEST_FLAGS) ./models/ ./cmd/lectern/ ./internal/pgtest/
 
 # Short fuzzing of every fuzz target (the seed corpora already run as part of `make test`).
 fuzz:

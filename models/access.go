@@ -118,7 +118,7 @@ func (s *Store) SaveWebinarSettings(ctx context.Context, w WebinarSettings) erro
 func (s *Store) RotateLink(ctx context.Context, webinarID string) (int64, error) {
 	var epoch int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO webinar_settings(webinar_id, link_epoch) VALUES (?, 1)
-		ON CONFLICT(webinar_id) DO UPDATE SET link_epoch = link_epoch + 1 RETURNING link_epoch`, webinarID).Scan(&epoch)
+		ON CONFLICT(webinar_id) DO UPDATE SET link_epoch = webinar_settings.link_epoch + 1 RETURNING link_epoch`, webinarID).Scan(&epoch)
 	if err != nil {
 		return 0, fmt.Errorf("rotate link of %q: %w", webinarID, notFoundOnFK(err))
 	}
@@ -308,7 +308,7 @@ func (s *Store) AddRegistrationToken(ctx context.Context, id, tokenHash string) 
 	return tx.Commit()
 }
 
-func addRegistrationToken(ctx context.Context, tx *sql.Tx, id, tokenHash string) error {
+func addRegistrationToken(ctx context.Context, tx *txn, id, tokenHash string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO registration_tokens(registration_id, token_hash, created_at) VALUES (?, ?, ?)`,
 		id, tokenHash, time.Now().UnixNano()); err != nil {
 		return fmt.Errorf("registration token: %w", err)
@@ -397,8 +397,7 @@ func scanRegistration(r scanner) (Registration, error) {
 
 // notFoundOnFK turns a foreign-key failure (an unknown webinar or user id) into ErrNotFound.
 func notFoundOnFK(err error) error {
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) && coded.Code() == 787 { // SQLITE_CONSTRAINT_FOREIGNKEY
+	if classify(err) == errForeignKey {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return err

@@ -178,7 +178,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 }
 
 // disableInTx disables an account and revokes its sessions.
-func disableInTx(ctx context.Context, tx *sql.Tx, userID, reason string, now int64) error {
+func disableInTx(ctx context.Context, tx *txn, userID, reason string, now int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1, disabled_reason = ? WHERE id = ?`, reason, userID)
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`, now, userID)
@@ -200,7 +200,7 @@ func (s *Store) RecordLogin(ctx context.Context, userID string, at time.Time) er
 
 // TouchUser notes activity by a signed-in account (session or API token use).
 func (s *Store) TouchUser(ctx context.Context, userID string, at time.Time) error {
-	return s.updateUser(ctx, userID, `UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ?`, at.Unix(), userID)
+	return s.updateUser(ctx, userID, `UPDATE users SET last_seen_at = greatest(last_seen_at, ?) WHERE id = ?`, at.Unix(), userID)
 }
 
 // DisableInactiveUsers disables every enabled account with no sign-in or activity since before
@@ -213,7 +213,7 @@ func (s *Store) DisableInactiveUsers(ctx context.Context, before time.Time, reas
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE disabled = 0
-		AND max(created_at, last_login_at, last_seen_at) < ? ORDER BY id`, before.Unix())
+		AND greatest(created_at, last_login_at, last_seen_at) < ? ORDER BY id`, before.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("stale users: %w", err)
 	}
@@ -314,19 +314,6 @@ func unixOrZero(t time.Time) int64 {
 	return t.Unix()
 }
 
-// isUnique reports a UNIQUE or PRIMARY KEY constraint failure from SQLite.
-func isUnique(err error) bool {
-	if err == nil {
-		return false
-	}
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) {
-		// SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
-		return coded.Code() == 2067 || coded.Code() == 1555
-	}
-	return strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 // SetTOTPSecret stores a sealed TOTP secret for an enrolment in progress: two-factor stays off
 // (and recovery codes are unchanged) until EnableTOTP confirms that the user's app works.
 // An account whose two-factor is on gives ErrConflict: switching it off (DisableTOTP) is a
@@ -412,7 +399,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, codeHas
 	return tx.Commit()
 }
 
-func replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, userID string, codeHashes []string) error {
+func replaceRecoveryCodes(ctx context.Context, tx *txn, userID string, codeHashes []string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("recovery codes: %w", err)
 	}

@@ -14,7 +14,7 @@ func openTestStore(t *testing.T) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := Open(ctx, t.TempDir())
+	s, err := testOpen(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

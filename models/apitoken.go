@@ -74,7 +74,7 @@ func (s *Store) APITokenUser(ctx context.Context, token string, now time.Time) (
 		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now.Unix(), t.ID); err != nil {
 			return APIToken{}, User{}, fmt.Errorf("api token: %w", err)
 		}
-		if _, err := s.db.ExecContext(ctx, `UPDATE users SET last_seen_at = max(last_seen_at, ?) WHERE id = ?`, now.Unix(), u.ID); err != nil {
+		if _, err := s.db.ExecContext(ctx, `UPDATE users SET last_seen_at = greatest(last_seen_at, ?) WHERE id = ?`, now.Unix(), u.ID); err != nil {
 			return APIToken{}, User{}, fmt.Errorf("api token: %w", err)
 		}
 		t.LastUsedAt = now.UTC().Truncate(time.Second)

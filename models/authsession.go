@@ -87,7 +87,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 
 // TouchAuthSession records activity on a session (for the idle timeout).
 func (s *Store) TouchAuthSession(ctx context.Context, idHash string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE auth_sessions SET last_seen_at = max(last_seen_at, ?) WHERE id_hash = ?`, at.Unix(), idHash)
+	_, err := s.db.ExecContext(ctx, `UPDATE auth_sessions SET last_seen_at = greatest(last_seen_at, ?) WHERE id_hash = ?`, at.Unix(), idHash)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}

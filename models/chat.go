@@ -37,12 +37,9 @@ func (m ChatMessage) ToHosts() bool { return m.To == string(ChatHosts) }
 
 // AddChat stores m and returns it with its id.
 func (s *Store) AddChat(ctx context.Context, m ChatMessage) (ChatMessage, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO chat_messages(webinar_id, sender_id, name, role, to_hosts, body, at_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, m.WebinarID, m.From, m.Name, m.Role, m.ToHosts(), m.Text, m.At.UnixMilli())
+	err := s.db.QueryRowContext(ctx, `INSERT INTO chat_messages(webinar_id, sender_id, name, role, to_hosts, body, at_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, m.WebinarID, m.From, m.Name, m.Role, m.ToHosts(), m.Text, m.At.UnixMilli()).Scan(&m.ID)
 	if err != nil {
-		return ChatMessage{}, fmt.Errorf("add chat message: %w", err)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
 		return ChatMessage{}, fmt.Errorf("add chat message: %w", err)
 	}
 	return m, nil

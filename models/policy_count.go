@@ -11,7 +11,7 @@ import (
 func (s *Store) StartCount(ctx context.Context, webinar string, at time.Time) (time.Time, error) {
 	var ms int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO duration_counts(webinar_id, started_at_ms) VALUES (?, ?)
-		ON CONFLICT(webinar_id) DO UPDATE SET started_at_ms = started_at_ms RETURNING started_at_ms`,
+		ON CONFLICT(webinar_id) DO UPDATE SET started_at_ms = duration_counts.started_at_ms RETURNING started_at_ms`,
 		webinar, at.UnixMilli()).Scan(&ms)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("start duration count of %s: %w", webinar, notFoundOnFK(err))

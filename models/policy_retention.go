@@ -12,7 +12,7 @@ import (
 // chat message, a question, the end of a recording, a presenter session starting. Editing
 // the webinar's title or schedule is not activity; the webinar itself (settings, members,
 // links) stays, only its content goes.
-const lastActivityMS = `max(
+const lastActivityMS = `greatest(
 	coalesce((SELECT max(created_at) * 1000 FROM segments WHERE webinar_id = w.id), 0),
 	coalesce((SELECT max(at_ms) FROM chat_messages WHERE webinar_id = w.id), 0),
 	coalesce((SELECT max(at_ms) FROM questions WHERE webinar_id = w.id), 0),

@@ -231,7 +231,7 @@ func TestRetentionDeletesExactlyTheOlder(t *testing.T) {
 func TestDurationCounts(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	s, err := Open(ctx, dir)
+	s, err := testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestDurationCounts(t *testing.T) {
 		t.Fatalf("count of no webinar: %v", err)
 	}
 	s.Close()
-	if s, err = Open(ctx, dir); err != nil {
+	if s, err = testOpen(t, ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

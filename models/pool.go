@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,7 +12,8 @@ import (
 )
 
 const (
-	// MaxConns bounds the store's SQLite connections, and with them its open files: each
+	// MaxConns bounds the store's connections (SQLite's, or PostgreSQL's per node), and with
+	// SQLite its open files: each
 	// connection holds the database and its WAL open. SQLite runs one writer at a time
 	// anyway (the others wait on busy_timeout), and WAL readers need no more than a few on
 	// a small machine; unbounded, a burst of requests opened thousands and ran out of files.
@@ -34,15 +36,16 @@ var ErrStorage = errors.New("storage unavailable")
 // with a bounded wait, so overload becomes ErrBusy instead of an unbounded queue or a
 // descriptor leak. Its methods mirror *sql.DB's so the queries read the same.
 type pool struct {
-	db     *sql.DB
-	wait   time.Duration
-	health health
+	db      *sql.DB
+	dialect dialect
+	wait    time.Duration
+	health  health
 }
 
-func newPool(db *sql.DB) *pool {
+func newPool(db *sql.DB, d dialect) *pool {
 	db.SetMaxOpenConns(MaxConns)
 	db.SetMaxIdleConns(MaxConns) // kept open: closing and reopening churns descriptors
-	return &pool{db: db, wait: ConnWait}
+	return &pool{db: db, dialect: d, wait: ConnWait}
 }
 
 // conn takes a connection, waiting at most p.wait. The caller closes it.
@@ -61,55 +64,75 @@ func (p *pool) conn(ctx context.Context) (*sql.Conn, error) {
 // sql.Conn.Close waits for them, so it runs on its own goroutine.
 func release(c *sql.Conn) { go c.Close() }
 
+// A connection PostgreSQL dropped (a restart, a failover) fails its next statement with
+// driver.ErrBadConn before sending it; database/sql retries that on a fresh connection only
+// for statements it picks the connection for, so the pool, which pins one, retries once.
+
 // ExecContext runs a statement; its outcome tells the store's health whether storage works.
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return nil, err
+	query, args = p.dialect.rebind(query), p.dialect.args(args)
+	for retry := true; ; retry = false {
+		c, err := p.conn(ctx)
+		if err != nil {
+			return nil, p.health.observe(err)
+		}
+		res, err := c.ExecContext(ctx, query, args...)
+		c.Close()
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return res, p.health.observe(err)
 	}
-	defer c.Close()
-	res, err := c.ExecContext(ctx, query, args...)
-	return res, p.health.observe(err)
 }
 
 // QueryContext runs a query; the connection returns to the pool when the rows are closed.
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return nil, err
+	query, args = p.dialect.rebind(query), p.dialect.args(args)
+	for retry := true; ; retry = false {
+		c, err := p.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := c.QueryContext(ctx, query, args...)
+		release(c)
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return rows, busyErr(err)
 	}
-	rows, err := c.QueryContext(ctx, query, args...)
-	release(c)
-	return rows, busyErr(err)
 }
 
-// row is a *sql.Row that may carry ErrBusy instead (sql.Row cannot be built with an error).
+// row is a query for one row, run when Scan is called (sql.Row cannot carry ErrBusy).
 type row struct {
-	r   *sql.Row
-	c   *sql.Conn
-	err error
+	p     *pool
+	ctx   context.Context
+	query string
+	args  []any
 }
 
-// Scan reads the row and returns its connection to the pool.
+// Scan runs the query, reads the row and returns its connection to the pool.
 func (r *row) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
+	for retry := true; ; retry = false {
+		c, err := r.p.conn(r.ctx)
+		if err != nil {
+			return err
+		}
+		err = c.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+		c.Close()
+		if retry && errors.Is(err, driver.ErrBadConn) {
+			continue
+		}
+		return busyErr(err)
 	}
-	defer r.c.Close()
-	return busyErr(r.r.Scan(dest...))
 }
 
-// QueryRowContext runs a query for one row; call Scan on the result, always.
+// QueryRowContext prepares a query for one row; call Scan on the result, always.
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *row {
-	c, err := p.conn(ctx)
-	if err != nil {
-		return &row{err: err}
-	}
-	return &row{r: c.QueryRowContext(ctx, query, args...), c: c}
+	return &row{p: p, ctx: ctx, query: p.dialect.rebind(query), args: p.dialect.args(args)}
 }
 
 // BeginTx starts a transaction; its connection returns to the pool when it ends.
-func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	c, err := p.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -120,33 +143,60 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error
 		return nil, p.health.observe(err)
 	}
 	release(c)
-	return tx, nil
+	t := &txn{tx: tx, dialect: p.dialect}
+	if err := t.serialize(ctx); err != nil {
+		tx.Rollback()
+		return nil, busyErr(err)
+	}
+	return t, nil
 }
+
+// writeLock is the PostgreSQL advisory lock key every store transaction takes ("lecw").
+const writeLock = 0x6c656377
+
+// serialize makes PostgreSQL run the store's transactions one at a time, as SQLite's
+// immediate transactions do: several read before they write (keep an admin, place a
+// presenter session after the last one), and under READ COMMITTED two nodes could both
+// pass the check. Transactions are few and short (admin changes, registrations, sessions).
+func (t *txn) serialize(ctx context.Context) error {
+	if t.dialect != postgresDialect {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock)
+	return err
+}
+
+// txn is a transaction whose statements are written like the pool's (`?` placeholders).
+type txn struct {
+	tx      *sql.Tx
+	dialect dialect
+}
+
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.dialect.rebind(query), t.dialect.args(args)...)
+}
+
+// Commit commits the transaction.
+func (t *txn) Commit() error { return t.tx.Commit() }
+
+// Rollback aborts the transaction (a no-op after Commit).
+func (t *txn) Rollback() error { return t.tx.Rollback() }
 
 // Close closes every connection.
 func (p *pool) Close() error { return p.db.Close() }
 
-// SQLite result codes (primary, the low byte of the extended code) that matter here.
-const (
-	sqliteBusy     = 5
-	sqliteLocked   = 6
-	sqliteReadOnly = 8
-	sqliteIOErr    = 10
-	sqliteFull     = 13
-	sqliteCantOpen = 14
-)
-
-func sqliteCode(err error) int {
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) {
-		return coded.Code() & 0xff
-	}
-	return 0
-}
-
-// busyErr marks a lock that stayed taken past busy_timeout as ErrBusy (a 503, not a 500).
+// busyErr marks a lock that stayed taken past busy_timeout (SQLite) or a lock timeout,
+// deadlock or full connection table (PostgreSQL) as ErrBusy (a 503, not a 500).
 func busyErr(err error) error {
-	if c := sqliteCode(err); c == sqliteBusy || c == sqliteLocked {
+	if classify(err) == errBusy {
 		return fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	return err
@@ -165,12 +215,12 @@ type health struct {
 
 // observe records a write's outcome and returns err, marked ErrBusy where it is one.
 func (h *health) observe(err error) error {
-	switch c := sqliteCode(err); {
+	switch c := classify(err); {
 	case err == nil:
 		h.mu.Lock()
 		h.err = ""
 		h.mu.Unlock()
-	case c == sqliteFull || c == sqliteIOErr || c == sqliteReadOnly || c == sqliteCantOpen:
+	case c == errStorage:
 		h.writeErrors.Add(1)
 		h.mu.Lock()
 		if h.err == "" {
@@ -179,7 +229,7 @@ func (h *health) observe(err error) error {
 		h.err = err.Error()
 		h.mu.Unlock()
 		return fmt.Errorf("%w: %w", ErrStorage, err)
-	case c == sqliteBusy || c == sqliteLocked:
+	case c == errBusy:
 		h.busy.Add(1)
 		return busyErr(err)
 	}

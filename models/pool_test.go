@@ -52,6 +52,7 @@ func TestPoolShedsWithErrBusy(t *testing.T) {
 // database may not grow) makes the store degraded and is counted; the first write that
 // succeeds afterwards makes it healthy again.
 func TestFullDatabaseDegradesHealth(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s, _ := openTest(t)
 	s.db.db.SetMaxOpenConns(1) // the page limit is per connection
@@ -63,7 +64,7 @@ func TestFullDatabaseDegradesHealth(t *testing.T) {
 	for i := 0; i < 100 && err == nil; i++ {
 		err = s.Audit(ctx, AuditEvent{Action: "fill", Detail: big})
 	}
-	if err == nil || sqliteCode(err) != sqliteFull {
+	if err == nil || classify(err) != errStorage {
 		t.Fatalf("filling the database: err = %v, want SQLITE_FULL", err)
 	}
 	h := s.Health()

@@ -29,12 +29,9 @@ type Question struct {
 
 // AddQuestion stores q and returns it with its id.
 func (s *Store) AddQuestion(ctx context.Context, q Question) (Question, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO questions(webinar_id, asker_id, name, anonymous, body, at_ms)
-		VALUES (?, ?, ?, ?, ?, ?)`, q.WebinarID, q.AskerID, q.Name, q.Anonymous, q.Text, q.At.UnixMilli())
+	err := s.db.QueryRowContext(ctx, `INSERT INTO questions(webinar_id, asker_id, name, anonymous, body, at_ms)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, q.WebinarID, q.AskerID, q.Name, q.Anonymous, q.Text, q.At.UnixMilli()).Scan(&q.ID)
 	if err != nil {
-		return Question{}, fmt.Errorf("add question: %w", err)
-	}
-	if q.ID, err = res.LastInsertId(); err != nil {
 		return Question{}, fmt.Errorf("add question: %w", err)
 	}
 	return q, nil

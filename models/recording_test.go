@@ -9,7 +9,7 @@ import (
 
 func TestRecordingsStored(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
+	s, err := testOpen(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 func TestRoomEndedPersists(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir)
+	s, err := testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestRoomEndedPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err = Open(ctx, dir); err != nil {
+	if s, err = testOpen(t, ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
@@ -55,7 +55,7 @@ func TestRoomEndedPersists(t *testing.T) {
 // participants who joined with it and no one else.
 func TestParticipantRoleAndRegistrationRemoval(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
+	s, err := testOpen(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func (s *Store) addTableBytes(ctx context.Context, table string, text []string, 
 	}
 	sizes := make([]string, len(text))
 	for i, c := range text {
-		sizes[i] = "length(CAST(" + c + " AS BLOB))"
+		sizes[i] = "octet_length(" + c + ")"
 	}
 	q := fmt.Sprintf(`SELECT %s, sum(%s + %d) FROM %s GROUP BY %s`, key, strings.Join(sizes, " + "), rowOverhead, table, key)
 	rows, err := s.db.QueryContext(ctx, q)

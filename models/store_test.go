@@ -14,7 +14,7 @@ import (
 func openTest(t *testing.T) (*Store, string) {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := Open(context.Background(), dir)
+	s, err := testOpen(t, context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestWebinarLifecycle(t *testing.T) {
 		t.Fatal("ids or keys repeat")
 	}
 	// A second process (the admin CLI) sees the same data while the first is open.
-	other, err := Open(ctx, dir)
+	other, err := testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	s, dir := openTest(t)
 	w, _ := s.CreateWebinar(ctx, NewWebinar{Title: "Kept"})
 	s.Close()
-	s2, err := Open(ctx, dir)
+	s2, err := testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (s *Store) StartSession(ctx context.Context, webinar, session string, at ti
 	return start, nil
 }
 
-func placeSession(ctx context.Context, tx *sql.Tx, webinar, session string, atMS int64) (int64, error) {
+func placeSession(ctx context.Context, tx *txn, webinar, session string, atMS int64) (int64, error) {
 	var start int64
 	err := tx.QueryRowContext(ctx, `SELECT start_ms FROM presenter_sessions WHERE webinar_id = ? AND id = ?`,
 		webinar, session).Scan(&start)

@@ -47,7 +47,7 @@ func TestStartSessionTimeline(t *testing.T) {
 	save("b-1", "b", 2, 9100, 12000)
 
 	// A restarted server continues the same timeline.
-	s2, err := Open(ctx, dir)
+	s2, err := testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +74,7 @@ func TestStartSessionTimeline(t *testing.T) {
 // Segments stored before the timeline migration restarted at 0 with each session; the
 // migration lays those sessions one after the other, keeping the gap their storage times show.
 func TestTimelineMigrationLaysOutOldSessions(t *testing.T) {
+	sqliteOnly(t) // a PostgreSQL store never held segments from before the timeline
 	ctx := context.Background()
 	s, dir := openTest(t)
 	w, err := s.CreateWebinar(ctx, NewWebinar{Title: "Old"})
@@ -109,7 +110,7 @@ func TestTimelineMigrationLaysOutOldSessions(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = Open(ctx, dir)
+	s, err = testOpen(t, ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ var ErrLastAdmin = errors.New("the last enabled admin")
 // otherAdmins counts the enabled admins other than userID. It runs inside the write
 // transaction of the change it guards, so two admins demoting each other at once cannot both
 // pass (transactions take the write lock when they begin: _txlock=immediate).
-func otherAdmins(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
+func otherAdmins(ctx context.Context, tx *txn, userID string) (int, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE admin = 1 AND disabled = 0 AND id != ?`, userID).Scan(&n)
 	if err != nil {
@@ -25,7 +25,7 @@ func otherAdmins(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
 }
 
 // keepsAnAdmin fails with ErrLastAdmin when userID is an enabled admin and no other is.
-func keepsAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
+func keepsAnAdmin(ctx context.Context, tx *txn, userID string) error {
 	var admin, disabled bool
 	err := tx.QueryRowContext(ctx, `SELECT admin, disabled FROM users WHERE id = ?`, userID).Scan(&admin, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -8,7 +8,7 @@ import (
 
 func TestWebinarEditRotateDeleteAndSiteSettings(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
+	s, err := testOpen(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,9 @@ run_pkgs=(gcc libc6-dev pkg-config libpocketsphinx-dev pocketsphinx-en-us
   apertium apertium-eng-spa apertium-eng-cat apertium-fr-es curl ca-certificates openssl)
 # Tests also drive a real browser, make speech and Opus files themselves, publish over WHIP
 # with GStreamer's webrtcbin (e2e/testdata/gst-whip-publish.py, through python3-gi) and read
-# recordings back with ffprobe (ffmpeg).
-test_pkgs=("${run_pkgs[@]}" chromium flite opus-tools sox espeak-ng
+# recordings back with ffprobe (ffmpeg). The store's tests run on PostgreSQL too (postgresql:
+# the test setup starts its own server in a temporary directory).
+test_pkgs=("${run_pkgs[@]}" chromium flite opus-tools sox espeak-ng postgresql
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1
   ffmpeg)

@@ -42,10 +42,10 @@ func bindAuthFlags(fs *flag.FlagSet, c *AuthConfig) {
 	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days", c.AuditRetentionDays, "delete audit log events older than this many days (0 = keep forever)")
 }
 
-// wireAuth fills the API's account dependencies: the server secret from the data directory,
-// and the SSO provider (discovered now, so a wrong issuer fails at start, not at sign-in).
+// wireAuth fills the API's account dependencies: the server secret, and the SSO provider
+// (discovered now, so a wrong issuer fails at start, not at sign-in).
 func wireAuth(ctx context.Context, cfg Config, store *models.Store, deps *api.Deps, log *slog.Logger) error {
-	secret, err := auth.LoadOrCreateSecret(cfg.Data)
+	secret, err := serverSecret(ctx, cfg, store)
 	if err != nil {
 		return err
 	}
@@ -118,3 +118,14 @@ func pruneAudit(ctx context.Context, store *models.Store, retention time.Duratio
 }
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// serverSecret is the key that signs tokens and seals TOTP secrets. On PostgreSQL it is kept
+// in the store, so every node of a cluster has the same one (a token signed by one node
+// works on another); on SQLite it stays the data directory's file, so an existing install
+// keeps its two-factor enrolments and join links.
+func serverSecret(ctx context.Context, cfg Config, store *models.Store) ([]byte, error) {
+	if models.IsPostgresURL(cfg.Store) {
+		return store.LoadOrCreateSecret(ctx)
+	}
+	return auth.LoadOrCreateSecret(cfg.Data)
+}

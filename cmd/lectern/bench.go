@@ -33,11 +33,12 @@ func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	room := fs.String("room", "", "webinar id (default: create one in --data)")
 	key := fs.String("stream-key", "", "stream key of --room")
 	data := fs.String("data", defaultConfig().Data, "server data directory, to create a webinar when --room is not given")
+	store := fs.String("store", defaultConfig().Store, storeUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var err error
-	*room, *key, err = benchWebinar(ctx, *room, *key, *data)
+	*room, *key, err = benchWebinar(ctx, *room, *key, *store, *data)
 	if err != nil {
 		return err
 	}
@@ -60,6 +61,7 @@ func benchCaptions(ctx context.Context, args []string, stdout io.Writer) error {
 	room := fs.String("room", "", "webinar id (default: create one in --data)")
 	key := fs.String("stream-key", "", "stream key of --room")
 	data := fs.String("data", defaultConfig().Data, "server data directory, to create a webinar when --room is not given")
+	store := fs.String("store", defaultConfig().Store, storeUsage)
 	voice := fs.String("voice", "slt", "flite voice: slt, rms, awb, kal16")
 	gap := fs.Duration("gap", 1500*time.Millisecond, "silence between sentences")
 	rounds := fs.Int("rounds", 1, "times the sentence list is spoken")
@@ -75,7 +77,7 @@ func benchCaptions(ctx context.Context, args []string, stdout io.Writer) error {
 	errs := make([]error, *webinars)
 	var wg sync.WaitGroup
 	for i := range *webinars {
-		room, key, err := benchWebinar(ctx, *room, *key, *data)
+		room, key, err := benchWebinar(ctx, *room, *key, *store, *data)
 		if err != nil {
 			return err
 		}
@@ -108,12 +110,12 @@ var benchSentences = []string{
 }
 
 // benchWebinar is the given webinar, or a new throwaway one in the server's data directory.
-func benchWebinar(ctx context.Context, room, key, data string) (string, string, error) {
+func benchWebinar(ctx context.Context, room, key, store, data string) (string, string, error) {
 	if room != "" {
 		return room, key, nil
 	}
 	var w models.Webinar
-	err := withStore(ctx, data, func(store *models.Store) (err error) {
+	err := withStore(ctx, store, data, func(store *models.Store) (err error) {
 		w, err = store.CreateWebinar(ctx, models.NewWebinar{Title: "bench " + time.Now().Format(time.RFC3339)})
 		return err
 	})

@@ -24,6 +24,7 @@ func benchRoom(ctx context.Context, args []string, stdout io.Writer) error {
 	url := fs.String("url", "", "server base URL (default: start a server on 127.0.0.1 with a fresh data directory)")
 	room := fs.String("room", "", "public webinar id with no waiting room (default: create one in --data)")
 	data := fs.String("data", defaultConfig().Data, "data directory of the server at --url, to create a webinar when --room is not given")
+	store := fs.String("store", defaultConfig().Store, storeUsage+" (of the server at --url)")
 	cfg := bench.RoomConfig{}
 	fs.IntVar(&cfg.Clients, "clients", 1000, "channel clients")
 	fs.IntVar(&cfg.Senders, "senders", 10, "chat senders")
@@ -47,7 +48,7 @@ func benchRoom(ctx context.Context, args []string, stdout io.Writer) error {
 		*url, *data = srv.url, srv.data
 	}
 	var err error
-	if *room, _, err = benchWebinar(ctx, *room, "", *data); err != nil {
+	if *room, _, err = benchWebinar(ctx, *room, "", *store, *data); err != nil {
 		return err
 	}
 	cfg.URL, cfg.Webinar = *url, *room

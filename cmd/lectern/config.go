@@ -18,6 +18,7 @@ import (
 type Config struct {
 	Addr      string
 	Data      string
+	Store     string // "" or "sqlite": the SQLite file in Data; postgres://...: PostgreSQL
 	PublicURL string // base URL of links handed out; empty = the request's origin (API) or Addr (CLI)
 	LogLevel  string
 
@@ -91,7 +92,8 @@ func defaultConfig() Config {
 // bindServeFlags registers serve's flags on fs, writing into c.
 func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
-	fs.StringVar(&c.Data, "data", c.Data, "data directory (SQLite database)")
+	fs.StringVar(&c.Data, "data", c.Data, "data directory (SQLite database, recordings)")
+	fs.StringVar(&c.Store, "store", c.Store, storeUsage)
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of the links the API returns, e.g. https://webinars.example.org (empty = the request's origin)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.UintVar(&c.UDPPortMin, "udp-port-min", c.UDPPortMin, "lowest UDP port for WebRTC (0 = any)")

@@ -15,7 +15,7 @@ import (
 // housekeeping loop when it starts; newer ones stay (issue 8, item 14).
 func TestHousekeepingPrunesAuditLog(t *testing.T) {
 	ctx := context.Background()
-	store, err := models.Open(ctx, t.TempDir())
+	store, err := openTestStore(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

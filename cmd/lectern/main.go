@@ -31,7 +31,8 @@ Usage:
   lectern bench captions --url URL                                 caption latency and accuracy
   lectern bench room [--clients 1000 --rate 100 --duration 20s]    load-test the live channel
 
-Every flag can also be set as LECTERN_<FLAG> (e.g. LECTERN_ADDR, LECTERN_DATA).
+Every command that opens the store takes --store postgres://... (default: the SQLite file in --data).
+Every flag can also be set as LECTERN_<FLAG> (e.g. LECTERN_ADDR, LECTERN_DATA, LECTERN_STORE).
 Run "lectern COMMAND -h" for a command's flags.
 `
 
@@ -94,14 +95,18 @@ func verbNames(verbs map[string]command) string {
 	return s
 }
 
-// withStore opens the data directory's store for one admin command and closes it after; the
-// server may have the same directory open (WAL mode lets them share; admin commands do not
-// take the directory's lock, see lockDataDir).
-func withStore(ctx context.Context, dir string, fn func(*models.Store) error) error {
-	store, err := models.Open(ctx, dir)
+// withStore opens the store for one admin command and closes it after: the data directory's
+// SQLite file, or the PostgreSQL database when store is a postgres:// URL. The server may
+// have the same store open (SQLite's WAL lets them share; admin commands do not take the
+// directory's lock, see lockDataDir).
+func withStore(ctx context.Context, store, dir string, fn func(*models.Store) error) error {
+	s, err := models.OpenURL(ctx, store, dir)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	return fn(store)
+	defer s.Close()
+	return fn(s)
 }
+
+// storeUsage is the --store flag's help, the same for every command.
+const storeUsage = "the store: sqlite (the file in --data) or a postgres:// URL shared by the nodes of a cluster"

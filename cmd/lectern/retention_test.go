@@ -22,7 +22,7 @@ import (
 func TestHousekeepingRetention(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
-	store, err := models.Open(ctx, data)
+	store, err := openTestStore(t, ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestHousekeepingRetention(t *testing.T) {
 // Without a retention policy nothing is deleted, however old.
 func TestHousekeepingKeepsEverythingWithoutRetention(t *testing.T) {
 	ctx := context.Background()
-	store, err := models.Open(ctx, t.TempDir())
+	store, err := openTestStore(t, ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	srv := newHTTPServer(cfg, app.api)
-	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data, "public_url", cfg.PublicURL)
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data, "store", app.store.Dialect(), "public_url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "lectern listening on http://%s\n", ln.Addr())
 	if err := advertise(cfg.Data, baseURL(cfg.PublicURL, ln.Addr().String())); err != nil {
 		log.Warn("admin commands will not know this server's URL", "err", err)
@@ -161,7 +161,7 @@ type app struct {
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := models.Open(ctx, cfg.Data)
+	store, err := models.OpenURL(ctx, cfg.Store, cfg.Data)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	return withStore(ctx, *data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *data, func(store *models.Store) error {
 		u, err := auth.CreateAccount(ctx, store, auth.NewAccount{Email: *email, Name: *name, Password: pw, Admin: *admin}, cliActor, "")
 		if errors.Is(err, models.ErrConflict) {
 			return fmt.Errorf("user add: an account with email %s already exists", *email)
@@ -97,7 +97,7 @@ func setUserDisabled(ctx context.Context, name string, disabled bool, args []str
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *data, func(store *models.Store) error {
 		u, err := store.UserByEmail(ctx, *email)
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", name, *email, err)
@@ -125,7 +125,7 @@ func userList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *data, func(store *models.Store) error {
 		us, err := store.Users(ctx)
 		if err != nil {
 			return err
@@ -162,7 +162,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *data, func(store *models.Store) error {
 		u, err := store.UserByEmail(ctx, *email)
 		if err != nil {
 			return fmt.Errorf("token create: %s: %w", *email, err)

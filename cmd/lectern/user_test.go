@@ -22,6 +22,9 @@ func runCLI(t *testing.T, input string, args ...string) (string, error) {
 
 func TestUserAndTokenCommands(t *testing.T) {
 	dir := t.TempDir()
+	if u := testStoreURL(t, dir); u != "" {
+		t.Setenv("LECTERN_STORE", u) // every command below opens the same PostgreSQL database
+	}
 	if _, err := runCLI(t, "", "user", "add", "--data", dir, "--email", "ada@school.example"); err == nil {
 		t.Fatal("user add without --password-stdin succeeded")
 	}
@@ -41,7 +44,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 	if err != nil || !strings.HasPrefix(tok, models.APITokenPrefix) || strings.ContainsAny(tok, " \n") {
 		t.Fatalf("token create printed %q, %v", tok, err)
 	}
-	store, err := models.Open(context.Background(), dir)
+	store, err := openTestStore(t, context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 	if _, err := runCLI(t, "", "user", "disable", "--data", dir, "--email", "ada@school.example", "--reason", "left"); err != nil {
 		t.Fatal(err)
 	}
-	store, _ = models.Open(context.Background(), dir)
+	store, _ = openTestStore(t, context.Background(), dir)
 	defer store.Close()
 	if _, _, err := auth.APIUser(context.Background(), store, tok, nil); err == nil {
 		t.Fatal("a disabled account's token still works")

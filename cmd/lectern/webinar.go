@@ -41,9 +41,10 @@ func linksFor(base string, w models.Webinar) webinarLinks {
 
 // adminOpts are the flags the webinar commands share.
 type adminOpts struct {
-	fs                 *flag.FlagSet
-	data, public, addr *string
-	asJSON             *bool
+	fs                  *flag.FlagSet
+	data, store, public *string
+	addr                *string
+	asJSON              *bool
 }
 
 func adminFlags(name string) adminOpts {
@@ -52,6 +53,7 @@ func adminFlags(name string) adminOpts {
 	return adminOpts{
 		fs:     fs,
 		data:   fs.String("data", c.Data, "data directory"),
+		store:  fs.String("store", c.Store, storeUsage),
 		public: fs.String("public-url", "", "server base URL used in printed links (default: the URL of the server running on --data, else from --addr)"),
 		addr:   fs.String("addr", c.Addr, "the server's listen address, for links when --public-url is not set"),
 		asJSON: fs.Bool("json", false, "print JSON"),
@@ -93,7 +95,7 @@ func webinarCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := o.parse(args); err != nil {
 		return err
 	}
-	return withStore(ctx, *o.data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *o.data, func(store *models.Store) error {
 		w, err := store.CreateWebinar(ctx, models.NewWebinar{Title: *title, Language: *lang})
 		if err != nil {
 			return err
@@ -113,7 +115,7 @@ func webinarList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := o.parse(args); err != nil {
 		return err
 	}
-	return withStore(ctx, *o.data, func(store *models.Store) error {
+	return withStore(ctx, *o.store, *o.data, func(store *models.Store) error {
 		ws, err := store.Webinars(ctx)
 		if err != nil {
 			return err
