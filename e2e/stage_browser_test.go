@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"lectern/bench"
 )
 
 // TestBrowserStagePanel (issue 10): a host and a panelist go live from two studio pages
 // (signed in, fake camera and microphone, no stream key); a watch page shows the large tile
 // and a strip tile, both presenters named; the host mutes the panelist from the console's
-// stage panel and the panelist's studio says it was the host.
+// stage panel and the panelist's studio says it was the host. Both fake microphones speak
+// (flite): the watch page names each speaker's captions, and the transcript stores both.
 func TestBrowserStagePanel(t *testing.T) {
 	dir := t.TempDir()
 	const password = "correct horse battery staple"
@@ -28,7 +31,13 @@ func TestBrowserStagePanel(t *testing.T) {
 	if st := consoleAPI(t, "PUT", s.URL+"/api/webinars/"+id+"/members", hostToken, `{"email":"panel@school.example","role":"panelist"}`, nil); st != 200 {
 		t.Fatalf("panelist member: %d", st)
 	}
-	b := newBrowser(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wav, _, _, err := bench.MakeSpeech(ctx, bench.SpeechConfig{Sentences: classSentences, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, wav)
 	goLive := func(email, name string) context.Context {
 		t.Helper()
 		tab := consoleIsolatedTab(t, b, s.URL+"/login?next="+url.QueryEscape("/studio/"+id))
@@ -43,6 +52,12 @@ func TestBrowserStagePanel(t *testing.T) {
 
 	watch := b.tab(t, s.URL+"/watch/"+id)
 	joinAs(t, watch, "Viewer")
+	// Caption lines come and go; remember every speaker label the page ever shows.
+	js(t, watch, `window.ccNames = new Set(); new MutationObserver(() => {
+		for (const l of document.querySelectorAll('#captions .line')) {
+			const m = /^(Hana Host|Pavel Panel):/.exec(l.textContent);
+			if (m) window.ccNames.add(m[1]);
+		} }).observe(document.getElementById('captions'), { childList: true, subtree: true, characterData: true })`)
 	// Both names on the stage: the large tile's label and the strip's visible tile, whose
 	// own video plays.
 	const shown = `(() => {
@@ -59,6 +74,8 @@ func TestBrowserStagePanel(t *testing.T) {
 	if names, err := chromedp.Run(watch, chromedp.Evaluate[[]string](shown)); err == nil {
 		t.Logf("watch page names: %q", names)
 	}
+
+	waitJS(t, watch, "both speakers' captions named on the watch page", `window.ccNames.size === 2`, 90*time.Second)
 
 	// The host mutes the panelist's microphone from the stage panel.
 	row := `[...document.querySelectorAll('#stage-list li')].find(li => li.textContent.includes('Pavel Panel'))`

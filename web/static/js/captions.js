@@ -1,5 +1,7 @@
 // Live captions on the watch page: an SSE stream of caption events, shown roll-up style in at
-// most two lines of about 42 characters; a partial is replaced in place by its final.
+// most two lines of about 42 characters; a partial is replaced in place by its final. With
+// several people on stage each speaker's turn starts with their name.
+import { CaptionLines } from './caption-lines.js';
 
 const lineChars = 42;
 const maxLines = 2;
@@ -23,8 +25,7 @@ export class CaptionView {
     // EventSource cannot send headers: a private webinar's join token goes in the query.
     this.tokenQuery = token ? 't=' + encodeURIComponent(token) : '';
     this.el = document.getElementById('captions');
-    this.finals = [];      // recent finals, oldest first: {id, text, note}
-    this.partial = null;   // {id, text}
+    this.captions = new CaptionLines(keepFinals);
     this.status = null;    // {state, lag_ms} while captions are delayed or paused
     this.source = null;
     const $ = (id) => document.getElementById(id);
@@ -65,8 +66,7 @@ export class CaptionView {
     localStorage.setItem('lectern.cc.lang', lang);
     this.el.lang = lang;
     if (this.source) this.source.close();
-    this.finals = [];
-    this.partial = null;
+    this.captions.clear();
     this.render();
     const url = '/api/webinars/' + encodeURIComponent(this.webinar) + '/captions?lang=' + encodeURIComponent(lang) +
       (this.tokenQuery ? '&' + this.tokenQuery : '');
@@ -92,23 +92,21 @@ export class CaptionView {
   }
 
   onCaption(c) {
-    if (c.final) {
-      if (this.partial && this.partial.id === c.id) this.partial = null;
-      if (!this.finals.some((f) => f.id === c.id)) {
-        this.finals.push({ id: c.id, text: c.text, note: c.status || '' });
-        this.finals = this.finals.slice(-keepFinals);
-      }
-    } else if (!this.finals.some((f) => f.id === c.id)) {
-      this.partial = { id: c.id, text: c.text };
-    }
+    this.captions.add(c);
     this.render();
   }
 
   render() {
     const rows = [];
-    for (const f of this.finals) for (const l of wrap(f.text)) rows.push({ text: l, cls: 'line', note: f.note });
-    if (this.partial) for (const l of wrap(this.partial.text)) rows.push({ text: l, cls: 'line partial' });
-    const shown = rows.slice(-maxLines);
+    const entries = this.captions.lines();
+    const talking = entries.filter((e) => !e.final).length;
+    for (const e of entries) {
+      let lines = wrap(e.label + e.text);
+      // Two people talking at once: each keeps at least their newest line on screen.
+      if (!e.final && talking > 1) lines = lines.slice(-1);
+      for (const l of lines) rows.push({ text: l, cls: e.final ? 'line' : 'line partial', note: e.final ? e.note : '' });
+    }
+    const shown = rows.slice(-Math.max(maxLines, talking));
     const status = this.statusText();
     if (status) shown.push({ text: status, cls: 'line status', state: this.status.state });
     this.el.replaceChildren(...shown.map((r) => {

@@ -1,13 +1,14 @@
 // The console's caption preview: the last lines viewers read, from the webinar's caption
 // stream in the spoken language, so the presenter sees whether speech is being understood.
+import { CaptionLines } from './caption-lines.js';
+
 const keepFinals = 3;
 
 export class CaptionPreview {
   // token: a join token for a non-public webinar when the presenter has no session (the
   // stream key cannot ride on an EventSource); "" otherwise.
   constructor(webinar, lang, token) {
-    this.finals = [];
-    this.partial = null;
+    this.lines = new CaptionLines(keepFinals);
     this.el = document.getElementById('cc-lines');
     const q = new URLSearchParams({ lang: lang || 'en' });
     if (token) q.set('t', token);
@@ -16,19 +17,14 @@ export class CaptionPreview {
   }
 
   onCaption(c) {
-    if (c.final) {
-      if (this.partial && this.partial.id === c.id) this.partial = null;
-      if (!this.finals.some((f) => f.id === c.id)) this.finals = [...this.finals, c].slice(-keepFinals);
-    } else if (!this.finals.some((f) => f.id === c.id)) {
-      this.partial = c;
-    }
+    this.lines.add(c);
     this.render();
   }
 
   render() {
-    const lines = [...this.finals, ...(this.partial ? [this.partial] : [])].map((c) => {
+    const lines = this.lines.lines().map((c) => {
       const p = document.createElement('p');
-      p.textContent = c.text;
+      p.textContent = c.label + c.text;
       if (!c.final) p.className = 'partial';
       return p;
     });
