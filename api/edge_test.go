@@ -462,7 +462,6 @@ func (v *testViewer) sameAs(t *testing.T, name string, ref *testViewer, from, to
 	}
 }
 
-
 func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	rig := newClusterRig(t, 3)
 	id, key := rig.webinar.ID, rig.webinar.StreamKey
