@@ -25,6 +25,7 @@ import (
 	"lectern/captions"
 	"lectern/cluster"
 	"lectern/edge"
+	"lectern/internal/region"
 	"lectern/live"
 	"lectern/models"
 )
@@ -434,8 +435,9 @@ func (v *testViewer) has(from uint64, n int) bool {
 
 // sameAs checks that every payload both received in [from, to) is byte-identical and that
 // v received at least 80 % of what ref did there.
-func (v *testViewer) sameAs(t *testing.T, name string, ref *testViewer, from, to uint64) {
+func (v *testViewer) sameAs(t *testing.T, name string, ref *testViewer, win [2]uint64) {
 	t.Helper()
+	from, to := win[0], win[1]
 	ref.mu.Lock()
 	defer ref.mu.Unlock()
 	v.mu.Lock()
@@ -505,7 +507,7 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	mark := latestIndex(ref)
 	time.Sleep(2 * time.Second)
 	for i, v := range edgeViewers {
-		v.sameAs(t, "viewer "+string(rune('0'+i%10))+" on "+rig.nodes[1+i%2].id, ref, mark-40, mark+40)
+		v.sameAs(t, "viewer "+string(rune('0'+i%10))+" on "+rig.nodes[1+i%2].id, ref, around(mark))
 	}
 
 	// A keyframe request from a viewer on b reaches the presenter on a, throttled on the way:
@@ -548,9 +550,12 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	mark = latestIndexOf(edgeViewers[0])
 	time.Sleep(2 * time.Second)
 	for i, v := range edgeViewers[1:] {
-		v.sameAs(t, "after failover, viewer "+string(rune('1'+i%9)), edgeViewers[0], mark-40, mark+40)
+		v.sameAs(t, "after failover, viewer "+string(rune('1'+i%9)), edgeViewers[0], around(mark))
 	}
 }
+
+// around is the window of payload indexes compared around mark.
+func around(mark uint64) [2]uint64 { return [2]uint64{mark - min(mark, 40), mark + 40} }
 
 func latestIndex(v *testViewer) uint64 { return latestIndexOf(v) }
 
@@ -564,4 +569,111 @@ func latestIndexOf(v *testViewer) uint64 {
 		}
 	}
 	return max
+}
+
+func TestEdgeCascadeAndLinger(t *testing.T) {
+	rig := newClusterRig(t, 3)
+	id, key := rig.webinar.ID, rig.webinar.StreamKey
+	b := rig.fc.nodes["b"]
+	// c pulls from the edge b instead of the origin: a tree a ← b ← c.
+	rig.setPulls(rig.nodes[2].api, edge.Config{Linger: time.Second, Upstream: func(context.Context, string) (cluster.Node, bool, error) {
+		return *b, true, nil
+	}})
+	rig.setPulls(rig.nodes[1].api, edge.Config{Linger: time.Second})
+	api := peerAPI(t)
+	publish(t, api, rig.url(0)+"/whip/"+id, key, 0)
+	ref := watch(t, api, rig.url(0)+"/whep/"+id, "")
+	v := watch(t, api, rig.url(2)+"/whep/"+id, "")
+	waitFor(t, 60*time.Second, "the viewer two hops away to receive media", func() bool { return v.has(0, 25) && ref.has(0, 25) })
+	mark := latestIndex(ref)
+	time.Sleep(2 * time.Second)
+	v.sameAs(t, "viewer on c", ref, around(mark))
+	if a, bv := rig.nodes[0].bc.Viewers(id), rig.nodes[1].bc.Viewers(id); a != 2 || bv != 1 {
+		t.Fatalf("viewers: a %d (want its own and b's pull), b %d (want c's pull)", a, bv)
+	}
+	if s := rig.nodes[1].api.Edges().Sessions(); s != 1 {
+		t.Fatalf("b pulled %d times, want 1", s)
+	}
+	// The last viewer leaves: c's pull ends after its linger, then b's (c hung up upstream).
+	_ = v.pc.Close()
+	waitFor(t, 30*time.Second, "c's pull to end", func() bool { return len(rig.nodes[2].api.Edges().Relays()) == 0 })
+	waitFor(t, 30*time.Second, "b's pull to end", func() bool { return len(rig.nodes[1].api.Edges().Relays()) == 0 })
+	waitFor(t, 30*time.Second, "a to lose b's pull", func() bool { return rig.nodes[0].bc.Viewers(id) == 1 })
+}
+
+func TestEdgeNodeTokenPassesTheWaitingRoom(t *testing.T) {
+	rig := newClusterRig(t, 1)
+	id := rig.webinar.ID
+	if err := rig.store.SaveRoomSettings(context.Background(), id, models.RoomSettings{WaitingRoom: true, Chat: models.ChatEveryone, QA: true}); err != nil {
+		t.Fatal(err)
+	}
+	other := make([]byte, 32)
+	rand.Read(other)
+	offer := validOffer(t, webrtc.RTPTransceiverDirectionRecvonly)
+	for _, tc := range []struct {
+		name, token string
+		want        int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"another cluster's secret", edge.Token(other, id), http.StatusUnauthorized},
+		{"another webinar's token", edge.Token(rig.secret, id+"x"), http.StatusUnauthorized},
+		{"truncated", edge.Token(rig.secret, id)[:20], http.StatusUnauthorized},
+		{"node token", edge.Token(rig.secret, id), http.StatusCreated},
+	} {
+		code, _, body := post(t, rig.url(0)+"/whep/"+id, tc.token, offer)
+		if code != tc.want {
+			t.Fatalf("%s: %d %s, want %d", tc.name, code, body, tc.want)
+		}
+	}
+	n := rig.nodes[0].api
+	n.conns.mu.Lock()
+	sessions := len(n.conns.sessions[id])
+	n.conns.mu.Unlock()
+	if sessions != 0 {
+		t.Fatalf("a node's pull was counted as a participant's session (%d)", sessions)
+	}
+}
+
+func TestEdgeRegionAndDrainingRedirects(t *testing.T) {
+	rig := newClusterRig(t, 3)
+	id, key := rig.webinar.ID, rig.webinar.StreamKey
+	rig.fc.set("a", func(n *cluster.Node) { n.Region, n.Load = "eu", 0.7 })
+	rig.fc.set("b", func(n *cluster.Node) { n.Region = "us" })
+	rig.fc.set("c", func(n *cluster.Node) { n.Region, n.Load = "eu", 0.2 })
+	for _, n := range rig.nodes {
+		n.live.SetPolicyRegions(region.Of([]string{"eu"}))
+	}
+	offer := validOffer(t, webrtc.RTPTransceiverDirectionRecvonly)
+	send := validOffer(t, webrtc.RTPTransceiverDirectionSendonly)
+	expect := func(name string, node int, kind, token, body string, want int, to int) {
+		t.Helper()
+		code, h, resp := post(t, rig.url(node)+"/"+kind+"/"+id+"?via=lb", token, body)
+		if code != want {
+			t.Fatalf("%s: %d %s, want %d", name, code, resp, want)
+		}
+		if want == http.StatusTemporaryRedirect {
+			if loc := h.Get("Location"); loc != rig.url(to)+"/"+kind+"/"+id+"?via=lb" {
+				t.Fatalf("%s: Location %q, want node %d", name, loc, to)
+			}
+			return
+		}
+		var e apiError
+		if want >= 400 && (json.Unmarshal([]byte(resp), &e) != nil || e.Error == "") {
+			t.Fatalf("%s: %q is not a JSON error", name, resp)
+		}
+	}
+	expect("viewer outside the regions", 1, "whep", "", offer, http.StatusTemporaryRedirect, 2)
+	expect("presenter outside the regions", 1, "whip", key, send, http.StatusTemporaryRedirect, 2)
+	rig.fc.set("c", func(n *cluster.Node) { n.Draining = true })
+	expect("viewer outside the regions, c draining", 1, "whep", "", offer, http.StatusTemporaryRedirect, 0)
+	expect("viewer on draining c", 2, "whep", "", offer, http.StatusTemporaryRedirect, 0)
+	expect("edge pulling from draining c", 2, "whep", edge.Token(rig.secret, id), offer, http.StatusCreated, 0)
+	rig.fc.set("a", func(n *cluster.Node) { n.Draining = true })
+	expect("viewer outside the regions, nowhere to go", 1, "whep", "", offer, http.StatusForbidden, 0)
+	expect("viewer on draining c, nowhere to go", 2, "whep", "", offer, http.StatusServiceUnavailable, 0)
+	if rig.fc.origin(id) != "" || rig.nodes[1].bc.Viewers(id) != 0 {
+		t.Fatalf("redirected requests changed something: origin %q, viewers on b %d", rig.fc.origin(id), rig.nodes[1].bc.Viewers(id))
+	}
+	// A presenter in an allowed region is served there (draining does not turn presenters away).
+	expect("presenter on draining a", 0, "whip", key, send, http.StatusCreated, 0)
 }
