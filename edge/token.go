@@ -29,7 +29,7 @@ func ValidToken(secret []byte, webinar, bearer string) bool {
 	if !ok || len(secret) == 0 || len(enc) != base64.RawURLEncoding.EncodedLen(sha256.Size) {
 		return false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(enc)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(enc) // Strict: one spelling per token
 	if err != nil {
 		return false
 	}
