@@ -144,6 +144,11 @@ func (s *Server) claimOrigin(ctx context.Context, webinar string) (cluster.Node,
 		return origin, false, nil
 	}
 	s.edges.pulls.Stop(webinar) // the presenter is here now: no more pulling from elsewhere
+	return origin, true, nil
+}
+
+// published keeps the claim for as long as someone is on stage here (the WHIP succeeded).
+func (s *Server) published(webinar string) {
 	s.edges.mu.Lock()
 	watching := s.edges.claims[webinar]
 	s.edges.claims[webinar] = true
@@ -151,7 +156,17 @@ func (s *Server) claimOrigin(ctx context.Context, webinar string) (cluster.Node,
 	if !watching {
 		go s.releaseWhenGone(webinar)
 	}
-	return origin, true, nil
+}
+
+// unclaim gives a claim back at once when the WHIP that took it failed and nobody is on
+// stage here: a refused offer changes nothing.
+func (s *Server) unclaim(webinar string) {
+	s.edges.mu.Lock()
+	watching := s.edges.claims[webinar]
+	s.edges.mu.Unlock()
+	if !watching && !s.Broadcast.Live(webinar) {
+		s.edges.dir.ReleaseOrigin(webinar)
+	}
 }
 
 // releaseWhenGone gives the origin claim up once the stage has been empty for releaseGrace,

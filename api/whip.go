@@ -79,6 +79,11 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 			who := s.publisherOf(c, w)
 			who.OnActive = func() { room.SetSpeaker(who.Name) } // captions name the active speaker
 			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, who)
+			if err != nil {
+				s.unclaim(w.ID)
+			} else {
+				s.published(w.ID)
+			}
 		} else {
 			s.pullIfEdge(ctx, w.ID)
 			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)
