@@ -56,6 +56,18 @@ func newEdgeParts(d Deps) *edgeParts {
 // Edges is this node's edge pulls (for the cluster view and tests).
 func (s *Server) Edges() *edge.Manager { return s.edges.pulls }
 
+// Originates lists the webinars whose origin claim this node holds (cluster.Node.Originates).
+func (s *Server) Originates() []string {
+	s.edges.mu.Lock()
+	defer s.edges.mu.Unlock()
+	out := make([]string, 0, len(s.edges.claims))
+	for w := range s.edges.claims {
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // CloseEdges ends every edge pull; the server's owner calls it before closing the broadcast.
 func (s *Server) CloseEdges() { s.edges.pulls.Close() }
 

@@ -475,6 +475,9 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	if o := rig.fc.origin(id); o != "a" {
 		t.Fatalf("origin after WHIP on a = %q, want a", o)
 	}
+	if got := rig.nodes[0].api.Originates(); len(got) != 1 || got[0] != id {
+		t.Fatalf("a originates %v, want [%s]", got, id)
+	}
 	// A second node's WHIP is refused with the origin's URL while a holds the claim.
 	code, _, body := post(t, whip(1), key, validOffer(t, webrtc.RTPTransceiverDirectionSendonly))
 	var conflict struct{ Error, Origin string }
@@ -499,6 +502,9 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	// only viewers besides its own.
 	if b, c := rig.nodes[1].api.Edges().Sessions(), rig.nodes[2].api.Edges().Sessions(); b != 1 || c != 1 {
 		t.Fatalf("pull sessions: b %d, c %d, want 1 each", b, c)
+	}
+	if got := rig.nodes[1].api.Edges().Relays(); len(got) != 1 || got[0] != id {
+		t.Fatalf("b relays %v, want [%s]", got, id)
 	}
 	if n := rig.nodes[0].bc.Viewers(id); n != 3 {
 		t.Fatalf("origin viewers = %d, want 3 (its own and the two edges' pulls)", n)
@@ -676,4 +682,24 @@ func TestEdgeRegionAndDrainingRedirects(t *testing.T) {
 	}
 	// A presenter in an allowed region is served there (draining does not turn presenters away).
 	expect("presenter on draining a", 0, "whip", key, send, http.StatusCreated, 0)
+}
+
+func TestEdgeClaimReleasedWhenPresenterLeaves(t *testing.T) {
+	rig := newClusterRig(t, 2)
+	id, key := rig.webinar.ID, rig.webinar.StreamKey
+	api := peerAPI(t)
+	code, _, _ := post(t, rig.url(0)+"/whip/"+id, key, "v=0\r\nnot sdp")
+	if code != http.StatusBadRequest || rig.fc.origin(id) != "" {
+		t.Fatalf("a refused WHIP: %d, origin %q: the claim must not outlive it", code, rig.fc.origin(id))
+	}
+	pres := publish(t, api, rig.url(0)+"/whip/"+id, key, 0)
+	if rig.fc.origin(id) != "a" {
+		t.Fatalf("origin %q, want a", rig.fc.origin(id))
+	}
+	pres.close()
+	waitFor(t, 20*time.Second, "a to give the origin up", func() bool { return rig.fc.origin(id) == "" })
+	publish(t, api, rig.url(1)+"/whip/"+id, key, 0)
+	if rig.fc.origin(id) != "b" {
+		t.Fatalf("origin %q after the presenter moved, want b", rig.fc.origin(id))
+	}
 }
