@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"lectern/auth"
 	"lectern/cluster"
@@ -49,7 +50,9 @@ func newEdgeParts(d Deps) *edgeParts {
 	if dir == nil {
 		dir = cluster.Single{}
 	}
-	pulls := edge.New(edge.Config{Broadcast: d.Broadcast, Directory: dir, Secret: d.Secret, Logger: d.Logger})
+	// The registry /metrics serves takes the edge's metrics when it can (a *prometheus.Registry).
+	reg, _ := d.Gatherer.(prometheus.Registerer)
+	pulls := edge.New(edge.Config{Broadcast: d.Broadcast, Directory: dir, Secret: d.Secret, Logger: d.Logger, Registerer: reg})
 	return &edgeParts{dir: dir, pulls: pulls, secret: d.Secret, claims: map[string]bool{}}
 }
 

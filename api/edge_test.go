@@ -193,6 +193,7 @@ func newClusterRig(t *testing.T, n int) *clusterRig {
 func (rig *clusterRig) setPulls(a *Server, cfg edge.Config) {
 	a.edges.pulls.Close()
 	cfg.Broadcast, cfg.Directory, cfg.Secret, cfg.Logger = a.Broadcast, a.edges.dir, rig.secret, quietLogger()
+	cfg.Registerer = a.Gatherer.(prometheus.Registerer)
 	if cfg.Linger == 0 {
 		cfg.Linger = 2 * time.Second
 	}
@@ -503,6 +504,9 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	if b, c := rig.nodes[1].api.Edges().Sessions(), rig.nodes[2].api.Edges().Sessions(); b != 1 || c != 1 {
 		t.Fatalf("pull sessions: b %d, c %d, want 1 each", b, c)
 	}
+	if got := metricValue(t, rig.nodes[1].api, "lectern_edge_pull_sessions_total"); got != 1 {
+		t.Fatalf("b's lectern_edge_pull_sessions_total = %v, want 1", got)
+	}
 	if got := rig.nodes[1].api.Edges().Relays(); len(got) != 1 || got[0] != id {
 		t.Fatalf("b relays %v, want [%s]", got, id)
 	}
@@ -702,4 +706,25 @@ func TestEdgeClaimReleasedWhenPresenterLeaves(t *testing.T) {
 	if rig.fc.origin(id) != "b" {
 		t.Fatalf("origin %q after the presenter moved, want b", rig.fc.origin(id))
 	}
+}
+
+// metricValue reads one unlabelled counter or gauge from a node's /metrics registry.
+func metricValue(t *testing.T, a *Server, name string) float64 {
+	t.Helper()
+	families, err := a.Gatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name || len(f.GetMetric()) == 0 {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if m.GetCounter() != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

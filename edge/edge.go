@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"lectern/broadcast"
 	"lectern/cluster"
 )
@@ -41,6 +43,7 @@ type Config struct {
 	MaxRetry       time.Duration // default 5 s
 	RequestTimeout time.Duration // WHEP POST/DELETE and negotiation bound (default 15 s)
 	Logger         *slog.Logger
+	Registerer     prometheus.Registerer // for lectern_edge_* metrics; nil: not registered
 }
 
 func (c Config) withDefaults() Config {
@@ -73,6 +76,7 @@ func (c Config) withDefaults() Config {
 type Manager struct {
 	cfg    Config
 	log    *slog.Logger
+	m      metrics
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 
@@ -95,7 +99,7 @@ type pull struct {
 func New(cfg Config) *Manager {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, pulls: map[string]*pull{}}
+	return &Manager{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), ctx: ctx, cancel: cancel, pulls: map[string]*pull{}}
 }
 
 // Ensure starts the webinar's pull unless it runs already: a viewer is about to join here.
@@ -113,8 +117,10 @@ func (m *Manager) Ensure(webinar string) {
 	p := &pull{webinar: webinar, cancel: cancel, done: make(chan struct{}), wanted: time.Now()}
 	m.pulls[webinar] = p
 	m.wg.Add(1)
+	m.m.pulls.Inc()
 	go func() {
 		defer m.wg.Done()
+		defer m.m.pulls.Dec()
 		m.run(ctx, p)
 	}()
 }
@@ -191,12 +197,14 @@ func (m *Manager) attempt(ctx context.Context, p *pull, idleSince *time.Time) bo
 	cancel()
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
+			m.m.failures.Inc()
 			m.log.Warn("edge: pull failed", "webinar", p.webinar, "upstream", up.URL, "err", err)
 		}
 		m.hangUp(loc, p.webinar)
 		return false
 	}
 	m.sessions.Add(1)
+	m.m.sessions.Inc()
 	m.log.Info("edge: pulling", "webinar", p.webinar, "upstream", up.URL, "session", sess.ID)
 	reason := m.follow(ctx, p, up, sess, idleSince)
 	_ = m.cfg.Broadcast.End(p.webinar, sess.ID)
