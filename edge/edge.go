@@ -163,6 +163,7 @@ func (m *Manager) Close() {
 func (m *Manager) run(ctx context.Context, p *pull) {
 	defer close(p.done)
 	defer p.cancel()
+	defer m.forget(p)
 	wait := m.cfg.Retry
 	var idleSince time.Time
 	for {
@@ -195,6 +196,10 @@ func (m *Manager) attempt(ctx context.Context, p *pull, idleSince *time.Time) bo
 	nctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
 	sess, err := m.cfg.Broadcast.Relay(nctx, p.webinar, m.exchange(up.URL, p.webinar, &loc))
 	cancel()
+	if errors.Is(err, broadcast.ErrClosed) {
+		p.cancel() // the local broadcast is shutting down: nothing to feed any more
+		return false
+	}
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			m.m.failures.Inc()
@@ -258,6 +263,15 @@ func (m *Manager) finished(p *pull, idleSince *time.Time) bool {
 		delete(m.pulls, p.webinar)
 	}
 	return true
+}
+
+// forget drops p from the running pulls if it is still the webinar's (a loop that ended).
+func (m *Manager) forget(p *pull) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pulls[p.webinar] == p {
+		delete(m.pulls, p.webinar)
+	}
 }
 
 func (m *Manager) isSelf(n cluster.Node) bool {
