@@ -372,6 +372,7 @@ type testViewer struct {
 	mu     sync.Mutex
 	got    map[string]map[uint64][32]byte // "audio"/"video" → index → sha256
 	videoS atomic.Uint32                  // SSRC of the video track, for PLIs
+	vseq   atomic.Uint32                  // the last video sequence number received, for NACKs
 }
 
 func watch(t *testing.T, api *webrtc.API, url, token string) *testViewer {
@@ -398,6 +399,9 @@ func watch(t *testing.T, api *webrtc.API, url, token string) *testViewer {
 			}
 			if len(pk.Payload) < 8 {
 				continue
+			}
+			if kind == "video" {
+				v.vseq.Store(uint32(pk.SequenceNumber))
 			}
 			idx := binary.BigEndian.Uint64(pk.Payload[len(pk.Payload)-8:])
 			v.mu.Lock()
@@ -534,6 +538,20 @@ func TestEdgeNodesServeOneWebinar(t *testing.T) {
 	time.Sleep(time.Second)
 	if got := pres.plis.Load() - before; got > 8 {
 		t.Fatalf("80 PLIs from edge viewers reached the presenter as %d: not throttled", got)
+	}
+
+	// A NACK from a viewer on b is answered from b's own packet cache, not forwarded to a.
+	nackA := metricValue(t, rig.nodes[0].api, "lectern_broadcast_nack_received_total")
+	resentB := metricValue(t, rig.nodes[1].api, "lectern_broadcast_nack_retransmitted_packets_total")
+	nv := edgeViewers[0]
+	last := uint16(nv.vseq.Load())
+	_ = nv.pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: nv.videoS.Load(),
+		Nacks: []rtcp.NackPair{{PacketID: last - 20, LostPackets: 0xffff}}}})
+	waitFor(t, 5*time.Second, "b to resend the NACKed packets", func() bool {
+		return metricValue(t, rig.nodes[1].api, "lectern_broadcast_nack_retransmitted_packets_total")-resentB >= 17
+	})
+	if got := metricValue(t, rig.nodes[0].api, "lectern_broadcast_nack_received_total") - nackA; got >= 17 {
+		t.Fatalf("the edge viewer's NACK reached the origin (%v packets requested there)", got)
 	}
 
 	// a dies: its lease expires, the presenter reconnects to b, b becomes the origin, c
