@@ -88,7 +88,7 @@ type Server struct {
 	chatLimit *auth.Limiter // chat messages and questions, per participant
 	hands     *hands
 	limits    *durationLimits // webinars counting towards the policy's duration limit
-	edges     *edgeParts      // origin claims and edge pulls (cluster.go)
+	edges     *edgeParts      // origin claims and edge pulls (edge.go)
 }
 
 // New builds the HTTP handler tree.

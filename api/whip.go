@@ -62,11 +62,6 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		}
 		var sess broadcast.Session
 		if kind == "whip" {
-			// The room (and its audio tap) exists before the first packet can arrive.
-			room, rerr := s.Live.Room(ctx, w)
-			if rerr != nil {
-				return rerr
-			}
 			origin, mine, cerr := s.claimOrigin(ctx, w.ID)
 			if cerr != nil {
 				s.Logger.Warn("whip: origin claim failed", "webinar", w.ID, "err", cerr)
@@ -75,6 +70,12 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 			if !mine {
 				return c.JSON(http.StatusConflict, map[string]string{"origin": origin.URL,
 					"error": "this webinar is live from another node: publish to its origin"})
+			}
+			// The room (and its audio tap) exists before the first packet can arrive.
+			room, rerr := s.Live.Room(ctx, w)
+			if rerr != nil {
+				s.unclaim(w.ID)
+				return rerr
 			}
 			who := s.publisherOf(c, w)
 			who.OnActive = func() { room.SetSpeaker(who.Name) } // captions name the active speaker
