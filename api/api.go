@@ -16,6 +16,7 @@ import (
 
 	"lectern/auth"
 	"lectern/broadcast"
+	"lectern/cluster"
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
@@ -68,6 +69,9 @@ type Deps struct {
 
 	// Webhooks delivers events to registered endpoints (issue 11); nil: none are sent.
 	Webhooks *webhook.Dispatcher
+
+	// Cluster is the registry of nodes and webinar origins (issue 12); nil: cluster.Single.
+	Cluster cluster.Directory
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -84,6 +88,7 @@ type Server struct {
 	chatLimit *auth.Limiter // chat messages and questions, per participant
 	hands     *hands
 	limits    *durationLimits // webinars counting towards the policy's duration limit
+	edges     *edgeParts      // origin claims and edge pulls (edge.go)
 }
 
 // New builds the HTTP handler tree.
@@ -108,6 +113,7 @@ func New(d Deps) *Server {
 	s.hands = newHands()
 	s.conns.onPresence = s.publishCount
 	s.limits = newDurationLimits()
+	s.edges = newEdgeParts(d)
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()

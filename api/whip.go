@@ -28,9 +28,12 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if kind == "whip" {
+		node := kind == "whep" && s.nodeCaller(c, w.ID) // an edge pulling: no participant, no gate
+		switch {
+		case node:
+		case kind == "whip":
 			err = s.requirePublisher(c, w)
-		} else {
+		default:
 			err = s.allowMedia(c, w)
 		}
 		if errors.Is(err, errJoinFirst) { // a WHEP player can act on it: a participant token as its bearer token
@@ -38,6 +41,14 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		}
 		if err != nil {
 			return err
+		}
+		if !node { // an origin serves its edges whatever its regions or draining say
+			if to, err := s.placement(c, kind, w); err != nil || to != "" {
+				if err != nil {
+					return err
+				}
+				return redirect(c, to)
+			}
 		}
 		if err := s.refuseEnded(ctx, w.ID); err != nil {
 			if kind == "whip" && errors.Is(err, errEnded) { // the presenter can act on it: the host reopens the webinar
@@ -51,12 +62,28 @@ func (s *Server) offerHandler(kind string) echo.HandlerFunc {
 		}
 		var sess broadcast.Session
 		if kind == "whip" {
+			origin, mine, cerr := s.claimOrigin(ctx, w.ID)
+			if cerr != nil {
+				s.Logger.Warn("whip: origin claim failed", "webinar", w.ID, "err", cerr)
+				return echo.NewHTTPError(http.StatusServiceUnavailable, "the cluster directory is unavailable: try again shortly")
+			}
+			if !mine {
+				return c.JSON(http.StatusConflict, map[string]string{"origin": origin.URL,
+					"error": "this webinar is live from another node: publish to its origin"})
+			}
 			// The room (and its audio tap) exists before the first packet can arrive.
-			if _, err := s.Live.Room(ctx, w); err != nil {
-				return err
+			if _, rerr := s.Live.Room(ctx, w); rerr != nil {
+				s.unclaim(w.ID)
+				return rerr
 			}
 			sess, err = s.Broadcast.PublishAs(ctx, w.ID, offer, s.publisherOf(c, w))
+			if err != nil {
+				s.unclaim(w.ID)
+			} else {
+				s.published(w.ID)
+			}
 		} else {
+			s.pullIfEdge(ctx, w.ID)
 			sess, err = s.Broadcast.Subscribe(ctx, w.ID, offer)
 		}
 		if errors.Is(err, broadcast.ErrBadOffer) {

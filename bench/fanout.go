@@ -18,7 +18,10 @@ import (
 
 // FanoutConfig describes one fan-out run.
 type FanoutConfig struct {
-	URL       string // server base URL, e.g. http://127.0.0.1:8080
+	URL string // server base URL, e.g. http://127.0.0.1:8080
+	// ViewURL is where the viewers connect and whose /metrics is read, when not URL: an
+	// edge node pulling from the presenter's origin at URL (issue 12).
+	ViewURL   string
 	Room      string // webinar id used in /whip/{room} and /whep/{room}
 	StreamKey string // bearer token for WHIP
 	Viewers   int
@@ -101,6 +104,10 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 		return FanoutReport{}, errors.New("bench: URL, Room, Viewers > 0 and Duration > 0 are required")
 	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
+	if cfg.ViewURL == "" {
+		cfg.ViewURL = cfg.URL
+	}
+	cfg.ViewURL = strings.TrimRight(cfg.ViewURL, "/")
 	log := cfg.Logger
 	rep := FanoutReport{Viewers: cfg.Viewers, VideoKbps: cfg.VideoKbps}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -109,7 +116,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	metricsURL := cfg.URL + "/metrics"
+	metricsURL := cfg.ViewURL + "/metrics"
 
 	pres, err := startPresenter(ctx, api, pcConf, client, cfg)
 	if err != nil {

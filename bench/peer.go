@@ -291,7 +291,7 @@ func startViewer(ctx context.Context, api *webrtc.API, pcConf webrtc.Configurati
 		return nil, err
 	}
 	v.posted = time.Now()
-	answer, loc, err := postOffer(ctx, client, cfg.URL+"/whep/"+cfg.Room, "", offer)
+	answer, loc, err := postOffer(ctx, client, cfg.ViewURL+"/whep/"+cfg.Room, "", offer)
 	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("whep: %w", err)

@@ -26,6 +26,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench fanout", flag.ContinueOnError)
 	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	viewURL := fs.String("view-url", "", "viewers connect to this node (an edge of --url) and its /metrics is read; default --url")
 	viewers := fs.Int("viewers", 100, "WHEP viewers to connect")
 	duration := fs.Duration("duration", 30*time.Second, "measured window after every viewer joined")
 	kbps := fs.Int("video-kbps", 2500, "presenter video bitrate")
@@ -44,7 +45,7 @@ func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log, _ := newLogger("warn")
 	rep, err := bench.Fanout(ctx, bench.FanoutConfig{
-		URL: *url, Room: *room, StreamKey: *key, Viewers: *viewers, Duration: *duration, VideoKbps: *kbps, JoinConcurrency: *joins, Logger: log,
+		URL: *url, ViewURL: *viewURL, Room: *room, StreamKey: *key, Viewers: *viewers, Duration: *duration, VideoKbps: *kbps, JoinConcurrency: *joins, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -135,6 +135,7 @@ func shutdown(srv *http.Server, a *app, timeout time.Duration, log *slog.Logger)
 	defer cancel()
 	a.api.BeginShutdown()
 	a.api.StopRecordings(ctx) // files finalized before their media stops
+	a.api.CloseEdges()        // pulls from other nodes end (and hang up upstream) first
 	a.broadcast.Close()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: HTTP did not drain within %s: %w", timeout, err)
@@ -262,6 +263,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 // Close stops the parts in dependency order: no more media, then no more captions, then
 // the pipeline drains its finals into the store, which closes last.
 func (a *app) Close() {
+	if a.api != nil {
+		a.api.CloseEdges()
+	}
 	a.broadcast.Close()
 	if a.live != nil {
 		a.live.Close()
