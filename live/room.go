@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lectern/broadcast"
 	"lectern/captions"
 	"lectern/internal/region"
 	"lectern/models"
@@ -22,6 +23,11 @@ type Room struct {
 	hub     *captions.Hub
 	unsaved *unsaved // finals the store refused, retried in the background
 	speaker atomic.Pointer[string]
+	relay   relayState
+
+	demandMu     sync.Mutex
+	localDemand  map[string]int // readers per language here
+	remoteDemand map[string]int // readers per language on other nodes (origin only)
 
 	tapMu  sync.Mutex // the audio tap comes and goes with the allowed regions
 	tap    *transcribe.Live
@@ -36,7 +42,7 @@ type Room struct {
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
-	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}}
+	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}, localDemand: map[string]int{}, remoteDemand: map[string]int{}}
 	r.webinar.Store(&w)
 	r.speaker.Store(new(string))
 	r.unsaved = newUnsaved(m.cfg.Store.SaveSegment, r.onSaved, m.log)
@@ -45,6 +51,7 @@ func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 		OnDemand: r.demand,
 	})
 	r.applyRegions()
+	r.joinRelay()
 	return r
 }
 
@@ -72,11 +79,15 @@ func (r *Room) applyRegions() {
 		cfg := r.m.cfg.Transcribe
 		cfg.Options.Language = r.Webinar().Language
 		r.tap = transcribe.NewLive(pool, cfg, r.onEvent)
-		r.untap = r.m.cfg.Broadcast.AddTap(r.id, r.tap)
-		r.hub.PublishStatus(captions.Status{State: "ok"})
+		var tap broadcast.Tap = r.tap
+		if r.m.cfg.IsOrigin != nil {
+			tap = originTap{Tap: r.tap, r: r}
+		}
+		r.untap = r.m.cfg.Broadcast.AddTap(r.id, tap)
+		r.publishStatus(captions.Status{State: "ok"})
 	case !allowed.Allows(engine):
 		r.stopTapLocked()
-		r.hub.PublishStatus(captions.Status{State: "unavailable",
+		r.publishStatus(captions.Status{State: "unavailable",
 			Reason: fmt.Sprintf("the speech engine runs in region %q; this webinar allows %s", engine, allowed)})
 		r.m.log.Info("live captions off: engine outside the webinar's regions", "webinar", r.id,
 			"engine_region", engine, "allowed", allowed.String())
@@ -102,14 +113,6 @@ func (r *Room) Webinar() models.Webinar { return *r.webinar.Load() }
 // SetSpeaker names the presenter whose words the following captions carry.
 func (r *Room) SetSpeaker(name string) { r.speaker.Store(&name) }
 
-// demand tells the translation stage which languages have readers; the spoken language
-// needs no translation.
-func (r *Room) demand(lang string, readers int) {
-	if st := r.m.cfg.Stage; st != nil && lang != r.Webinar().Language {
-		st.Want(r.id, lang, readers)
-	}
-}
-
 // onEvent receives the transcriber's events, one at a time. A final is stored before anyone
 // sees it, so the transcript never misses a caption that reached a viewer; if the store
 // refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
@@ -117,7 +120,7 @@ func (r *Room) demand(lang string, readers int) {
 func (r *Room) onEvent(ev transcribe.Event) {
 	switch {
 	case ev.Status != "":
-		r.hub.PublishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
+		r.publishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
 		return
 	case ev.Fill:
 		r.fill(ev)
@@ -131,7 +134,7 @@ func (r *Room) onEvent(ev transcribe.Event) {
 	r.lastEnd = max(r.lastEnd, c.EndMS)
 	c.Seq = r.hub.NextSeq()
 	if !ev.Final {
-		r.hub.Publish(c)
+		r.publish(c)
 		if st := r.m.cfg.Stage; st != nil {
 			st.SubmitPartial(r.id, c)
 		}
@@ -151,10 +154,10 @@ func (r *Room) onEvent(ev transcribe.Event) {
 				"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
 		}
 		// Clear the partial the viewers may be showing for this utterance.
-		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
+		r.publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
 		return
 	}
-	r.hub.Publish(c)
+	r.publish(c)
 	if st := r.m.cfg.Stage; st != nil {
 		st.Submit(r.id, c)
 	}
@@ -163,7 +166,7 @@ func (r *Room) onEvent(ev transcribe.Event) {
 // onSaved tells viewers that a final shown unsaved is now in the transcript.
 func (r *Room) onSaved(seg models.Segment) {
 	if !seg.Failed {
-		r.hub.Publish(seg.Caption)
+		r.publish(seg.Caption)
 	}
 }
 
@@ -197,5 +200,8 @@ func (r *Room) close() {
 	r.stopTapLocked()
 	r.tapMu.Unlock()
 	r.unsaved.close()
+	if r.relay.leave != nil {
+		r.relay.leave()
+	}
 	r.hub.Close()
 }

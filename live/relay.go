@@ -1,0 +1,171 @@
+package live
+
+import (
+	"context"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"lectern/broadcast"
+	"lectern/captions"
+	"lectern/cluster"
+)
+
+// Relay carries a webinar's caption events between the nodes of a cluster (cluster.Bus). Only
+// the origin transcribes and translates; it sends what its hub shows, and the other nodes'
+// rooms show the same events (same ids and seqs, so Last-Event-ID resumes on any node).
+type Relay interface {
+	SendCaption(webinar string, c captions.Caption)
+	SendStatus(webinar string, st captions.Status)
+	// SendDemand tells the origin how many readers of lang this node has.
+	SendDemand(webinar, lang string, readers int)
+	// JoinCaptions delivers other nodes' events, one at a time, until leave is called.
+	JoinCaptions(webinar string, deliver func(cluster.CaptionEvent)) (leave func())
+}
+
+// relayState is a room's share of the relay; owned by the relay's delivering goroutine
+// except demand, which hub callbacks also touch (demandMu).
+type relayState struct {
+	leave   func()
+	lastSeq int64          // the highest seq received from the origin
+	gapFrom int64          // lastSeq when the link went down; -1: no gap
+	seen    map[int64]bool // finals received since the gap, not to be filled twice
+}
+
+// isOrigin reports whether this node transcribes the webinar (a lone server always does).
+func (r *Room) isOrigin() bool {
+	f := r.m.cfg.IsOrigin
+	return f == nil || f(r.id)
+}
+
+// publish shows a caption here and, from the origin, on every other node.
+func (r *Room) publish(c captions.Caption) {
+	r.hub.Publish(c)
+	if rl := r.m.cfg.Relay; rl != nil && r.isOrigin() {
+		rl.SendCaption(r.id, c)
+	}
+}
+
+// publishStatus is publish for the captions' status.
+func (r *Room) publishStatus(st captions.Status) {
+	r.hub.PublishStatus(st)
+	if rl := r.m.cfg.Relay; rl != nil && r.isOrigin() {
+		rl.SendStatus(r.id, st)
+	}
+}
+
+func (r *Room) joinRelay() {
+	if rl := r.m.cfg.Relay; rl != nil {
+		r.relay.gapFrom = -1
+		r.relay.leave = rl.JoinCaptions(r.id, r.fromRelay)
+	}
+}
+
+// fromRelay takes an event of another node into this room.
+func (r *Room) fromRelay(ev cluster.CaptionEvent) {
+	st := &r.relay
+	switch {
+	case ev.Link == "down":
+		if st.gapFrom < 0 {
+			st.gapFrom, st.seen = st.lastSeq, map[int64]bool{}
+		}
+	case ev.Link == "up":
+		r.fillGap()
+	case ev.Caption != nil:
+		c := *ev.Caption
+		st.lastSeq = max(st.lastSeq, c.Seq)
+		r.hub.Observe(c.Seq)
+		if st.seen != nil && c.Final {
+			st.seen[c.Seq] = true
+		}
+		r.hub.Publish(c)
+	case ev.Status != nil:
+		r.hub.PublishStatus(*ev.Status)
+	case ev.Demand != nil:
+		r.demandMu.Lock()
+		r.remoteDemand[ev.Demand.Lang] = ev.Demand.Readers
+		r.demandMu.Unlock()
+		r.want(ev.Demand.Lang)
+	}
+}
+
+// fillGap shows the finals the origin stored while this node was cut off from it: they are
+// in the store (stored before they were sent), so readers here miss none. Finals that did
+// arrive meanwhile are not shown twice.
+func (r *Room) fillGap() {
+	st := &r.relay
+	from, seen := st.gapFrom, st.seen
+	st.gapFrom, st.seen = -1, nil
+	if from < 0 || r.isOrigin() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	spoken := r.Webinar().Language
+	for lang := range r.hub.Languages() {
+		var missed []captions.Caption
+		var err error
+		if lang == spoken {
+			missed, err = r.m.cfg.Store.Finals(ctx, r.id, from)
+		} else {
+			missed, err = r.m.cfg.Store.TranslatedFinals(ctx, r.id, lang, from)
+		}
+		if err != nil {
+			r.m.log.Error("captions missed while the cluster link was down not shown", "webinar", r.id, "lang", lang, "err", err)
+			continue
+		}
+		for _, c := range missed {
+			if !seen[c.Seq] {
+				st.lastSeq = max(st.lastSeq, c.Seq)
+				r.hub.Observe(c.Seq)
+				r.hub.Publish(c)
+			}
+		}
+		if len(missed) > 0 {
+			r.m.log.Info("captions missed while the cluster link was down shown from the store",
+				"webinar", r.id, "lang", lang, "finals", len(missed))
+		}
+	}
+}
+
+// demand records this node's readers of lang: the origin's stage translates for the whole
+// cluster; another node tells the origin. The spoken language needs no translation.
+func (r *Room) demand(lang string, readers int) {
+	if lang == r.Webinar().Language {
+		return
+	}
+	r.demandMu.Lock()
+	r.localDemand[lang] = readers
+	r.demandMu.Unlock()
+	if rl := r.m.cfg.Relay; rl != nil && !r.isOrigin() {
+		rl.SendDemand(r.id, lang, readers)
+		return
+	}
+	r.want(lang)
+}
+
+// want gives the stage the cluster's readers of lang (on the origin).
+func (r *Room) want(lang string) {
+	st := r.m.cfg.Stage
+	if st == nil || lang == r.Webinar().Language || !r.isOrigin() {
+		return
+	}
+	r.demandMu.Lock()
+	n := r.localDemand[lang] + r.remoteDemand[lang]
+	r.demandMu.Unlock()
+	st.Want(r.id, lang, n)
+}
+
+// originTap passes the presenter's audio to the speech pipeline only on the webinar's origin:
+// an edge's room carries the same audio (pulled from the origin), which must not be
+// transcribed twice.
+type originTap struct {
+	broadcast.Tap
+	r *Room
+}
+
+func (t originTap) WriteAudio(session string, pkt *rtp.Packet) {
+	if t.r.isOrigin() {
+		t.Tap.WriteAudio(session, pkt)
+	}
+}
