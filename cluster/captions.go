@@ -108,6 +108,9 @@ func (b *Bus) JoinCaptions(webinar string, deliver func(CaptionEvent)) (leave fu
 		}
 		subs = append(subs, s)
 	}
+	if err := b.nc.FlushTimeout(time.Second); err != nil { // the server has the subscriptions
+		b.log.Debug("caption relay join not confirmed", "webinar", webinar, "err", err)
+	}
 	link := func(state string) func() {
 		return func() {
 			select {

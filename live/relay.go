@@ -30,6 +30,11 @@ type relayState struct {
 	lastSeq int64          // the highest seq received from the origin
 	gapFrom int64          // lastSeq when the link went down; -1: no gap
 	seen    map[int64]bool // finals received since the gap, not to be filled twice
+	// filled are the finals shown from the store after a gap, and the highest of them: the
+	// origin's client sends what it buffered while cut off once it is back, which must not
+	// show them twice, nor its stale partials.
+	filled    map[int64]bool
+	filledMax int64
 }
 
 // isOrigin reports whether this node transcribes the webinar (a lone server always does).
@@ -68,11 +73,15 @@ func (r *Room) fromRelay(ev cluster.CaptionEvent) {
 	case ev.Link == "down":
 		if st.gapFrom < 0 {
 			st.gapFrom, st.seen = st.lastSeq, map[int64]bool{}
+			st.filled, st.filledMax = map[int64]bool{}, 0
 		}
 	case ev.Link == "up":
 		r.fillGap()
 	case ev.Caption != nil:
 		c := *ev.Caption
+		if st.filled[c.Seq] || (!c.Final && c.Seq <= st.filledMax) {
+			return
+		}
 		st.lastSeq = max(st.lastSeq, c.Seq)
 		r.hub.Observe(c.Seq)
 		if st.seen != nil && c.Final {
@@ -116,6 +125,7 @@ func (r *Room) fillGap() {
 		}
 		for _, c := range missed {
 			if !seen[c.Seq] {
+				st.filled[c.Seq], st.filledMax = true, max(st.filledMax, c.Seq)
 				st.lastSeq = max(st.lastSeq, c.Seq)
 				r.hub.Observe(c.Seq)
 				r.hub.Publish(c)
