@@ -16,6 +16,7 @@ import (
 
 	"lectern/auth"
 	"lectern/broadcast"
+	"lectern/cluster"
 	"lectern/live"
 	"lectern/models"
 	"lectern/record"
@@ -68,6 +69,9 @@ type Deps struct {
 
 	// Webhooks delivers events to registered endpoints (issue 11); nil: none are sent.
 	Webhooks *webhook.Dispatcher
+
+	// Cluster is the registry of nodes and webinar origins (issue 12); nil: cluster.Single.
+	Cluster cluster.Directory
 }
 
 // Server holds the API's dependencies; its routes live in routes().
@@ -97,6 +101,7 @@ func New(d Deps) *Server {
 	if d.RoomEvents == nil { // chat, Q&A and hands publish on the participants' live channel
 		d.RoomEvents = d.Room
 	}
+	d.Cluster = cluster.WithDrain(d.Cluster) // a lone server drains too (SIGTERM)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	parts, err := newAuthParts(d)
@@ -108,6 +113,7 @@ func New(d Deps) *Server {
 	s.hands = newHands()
 	s.conns.onPresence = s.publishCount
 	s.limits = newDurationLimits()
+	s.followClusterCounts()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -143,6 +149,7 @@ func (s *Server) routes() {
 	e.GET("/api/webinars/:id/languages", s.languages)
 	e.GET("/api/webinars/:id/:file", s.transcript)
 	e.GET("/api/status", s.status)
+	e.POST("/api/admin/nodes/:id/drain", s.drainNode)
 	s.accountRoutes()
 	s.recordingRoutes()
 	s.transcriptRoutes()
