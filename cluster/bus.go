@@ -30,7 +30,7 @@ type Config struct {
 	Listen   string        // host:port for the embedded server
 	StoreDir string        // the embedded server's JetStream files
 	Lease    time.Duration // DefaultLease when 0
-	// Report samples this node's load for its heartbeat; nil reports nothing.
+	// Report samples this node's load for its heartbeat, once a beat; nil reports nothing.
 	Report     func() Report
 	Registerer prometheus.Registerer // nil: metrics unregistered
 	Logger     *slog.Logger
@@ -63,7 +63,7 @@ type Bus struct {
 	origins jetstream.KeyValue
 
 	draining atomic.Bool
-	onDrain  atomic.Pointer[func()]
+	report   atomic.Pointer[Report] // the latest sample of cfg.Report, taken each beat
 
 	mu       sync.Mutex
 	claims   map[string]uint64         // webinar → revision of this node's origin entry
@@ -221,6 +221,7 @@ func (b *Bus) run() {
 	every := b.cfg.Lease / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
+	b.sample()
 	b.heartbeat()
 	for {
 		select {
@@ -228,10 +229,20 @@ func (b *Bus) run() {
 			return
 		case <-t.C:
 			b.renew()
+			b.sample()
 			b.heartbeat()
 			b.repeatDemand()
 			b.expirePeers()
 		}
+	}
+}
+
+// sample takes the owner's report for the heartbeat and Self, once a beat: Self is asked on
+// every viewer's request, the report may be costly.
+func (b *Bus) sample() {
+	if b.cfg.Report != nil {
+		r := b.cfg.Report()
+		b.report.Store(&r)
 	}
 }
 

@@ -256,4 +256,3 @@ func TestCaptionRelay(t *testing.T) {
 		}
 	})
 }
-

@@ -27,8 +27,7 @@ func (b *Bus) Self() Node {
 	}
 	b.mu.Unlock()
 	slices.Sort(n.Originates)
-	if b.cfg.Report != nil {
-		r := b.cfg.Report()
+	if r := b.report.Load(); r != nil {
 		n.Viewers, n.Load, n.Relays = r.Viewers, r.Load, r.Relays
 	}
 	return n
