@@ -188,6 +188,11 @@ func (b *Bus) connect(ctx context.Context, url string) error {
 
 // link records a lost or regained connection and tells the relays, which resynchronise.
 func (b *Bus) link(up bool, err error) {
+	select {
+	case <-b.stop:
+		return // closing: not a lost link
+	default:
+	}
 	if up {
 		b.m.connected.Set(1)
 		b.log.Info("nats reconnected")

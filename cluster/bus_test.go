@@ -256,3 +256,23 @@ func TestCaptionRelay(t *testing.T) {
 		}
 	})
 }
+
+func freeAddrB(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func openNodeB(b *testing.B, ts *testServer, name string) *Bus {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	bus, err := Open(ctx, Config{Self: Node{ID: name, URL: "http://" + name + ".test"}, URL: ts.url(), Lease: testLease,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bus
+}
