@@ -69,7 +69,7 @@ func (c ClusterConfig) clustered() bool { return c.NATS != "" || c.NATSListen !=
 
 // self is this node as the cluster sees it.
 func (c ClusterConfig) self(addr string) cluster.Node {
-	url := c.NodeURL
+	url := strings.TrimSuffix(c.NodeURL, "/") // one node, however its URL is written
 	if url == "" {
 		url = "http://" + addr
 	}
@@ -77,7 +77,7 @@ func (c ClusterConfig) self(addr string) cluster.Node {
 	if id == "" {
 		id = cluster.NodeID(url)
 	}
-	return cluster.Node{ID: id, URL: strings.TrimSuffix(url, "/"), Region: c.Region}
+	return cluster.Node{ID: id, URL: url, Region: c.Region}
 }
 
 // openCluster connects to NATS when asked; a lone server gets cluster.Single and no bus.
