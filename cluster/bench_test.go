@@ -10,8 +10,7 @@ import (
 // BenchmarkCaptionRelay is the bus's rate for caption events, one node to another through
 // the embedded server on loopback (go test -run X -bench CaptionRelay ./cluster/).
 func BenchmarkCaptionRelay(b *testing.B) {
-	t := &testing.T{}
-	ts := &testServer{t: t, addr: freeAddrB(b), storeDir: b.TempDir()}
+	ts := &testServer{t: b, addr: freeAddrB(b), storeDir: b.TempDir()}
 	ts.start()
 	defer ts.stop()
 	origin, edge := openNodeB(b, ts, "a"), openNodeB(b, ts, "b")

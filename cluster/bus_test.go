@@ -29,7 +29,7 @@ func freeAddr(t *testing.T) string {
 
 // testServer is an embedded NATS server on loopback, restartable on the same port.
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string
 	storeDir string
 	srv      *server.Server

@@ -156,8 +156,11 @@ func TestTranslationDemandGoesToOrigin(t *testing.T) {
 		return rig.origin.remoteDemand["es"]
 	}
 	waitFor(t, 5*time.Second, "the origin counts the edge's reader of es", func() bool { return remote() == 1 })
-	if rig.edge.localDemand["es"] != 1 || len(rig.edge.remoteDemand) != 0 {
-		t.Fatalf("edge demand local %v remote %v", rig.edge.localDemand, rig.edge.remoteDemand)
+	rig.edge.demandMu.Lock()
+	local, remoteOnEdge := rig.edge.localDemand["es"], len(rig.edge.remoteDemand)
+	rig.edge.demandMu.Unlock()
+	if local != 1 || remoteOnEdge != 0 {
+		t.Fatalf("edge demand: local %d, remote languages %d", local, remoteOnEdge)
 	}
 	sub.Close()
 	waitFor(t, 5*time.Second, "the reader left", func() bool { return remote() == 0 })
