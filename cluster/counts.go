@@ -42,7 +42,7 @@ func (b *Bus) SetCount(kind, webinar string, n int) {
 	}
 	b.mu.Unlock()
 	if old != n || (!had && n != 0) {
-		b.sendHeartbeat(false)
+		b.heartbeat()
 	}
 }
 

@@ -195,13 +195,10 @@ func (b *Bus) renew() {
 type heartbeat struct {
 	Node   Node                      `json:"node"`
 	Counts map[string]map[string]int `json:"counts,omitempty"`
-	Hello  bool                      `json:"hello,omitempty"` // just started: answer with yours
 }
 
-func (b *Bus) heartbeat() { b.sendHeartbeat(false) }
-
-func (b *Bus) sendHeartbeat(hello bool) {
-	hb := heartbeat{Node: b.Self(), Counts: b.localCounts(), Hello: hello}
+func (b *Bus) heartbeat() {
+	hb := heartbeat{Node: b.Self(), Counts: b.localCounts()}
 	data, err := json.Marshal(hb)
 	if err != nil {
 		b.log.Error("heartbeat not encoded", "err", err)
@@ -230,7 +227,7 @@ func (b *Bus) onHeartbeat(msg *nats.Msg) {
 	b.mu.Unlock()
 	if !known || time.Since(old.got) >= b.cfg.Lease {
 		b.m.nodes.Set(float64(b.liveNodes()))
-		go b.sendHeartbeat(false)
+		go b.heartbeat() // not on NATS's goroutine: Self may wait for b.mu
 	}
 	for _, c := range changed {
 		for _, fn := range fns {

@@ -27,7 +27,7 @@ var _ Drainer = (*Bus)(nil)
 func (b *Bus) SetDraining(on bool) {
 	if b.draining.Swap(on) != on {
 		b.log.Info("draining", "on", on)
-		b.sendHeartbeat(false)
+		b.heartbeat()
 	}
 }
 

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -35,6 +36,7 @@ type relayState struct {
 	// show them twice, nor its stale partials.
 	filled    map[int64]bool
 	filledMax int64
+	origin    atomic.Bool // this node published as the origin
 }
 
 // isOrigin reports whether this node transcribes the webinar (a lone server always does).
@@ -47,7 +49,23 @@ func (r *Room) isOrigin() bool {
 func (r *Room) publish(c captions.Caption) {
 	r.hub.Publish(c)
 	if rl := r.m.cfg.Relay; rl != nil && r.isOrigin() {
+		if !r.relay.origin.Swap(true) {
+			r.wantLocal() // readers here came while another node (or none) was the origin
+		}
 		rl.SendCaption(r.id, c)
+	}
+}
+
+// wantLocal gives the stage this node's readers of every language.
+func (r *Room) wantLocal() {
+	r.demandMu.Lock()
+	langs := make([]string, 0, len(r.localDemand))
+	for lang := range r.localDemand {
+		langs = append(langs, lang)
+	}
+	r.demandMu.Unlock()
+	for _, lang := range langs {
+		r.want(lang)
 	}
 }
 
