@@ -8,7 +8,9 @@ import (
 
 func TestValidateCluster(t *testing.T) {
 	for name, mod := range map[string]func(*ClusterConfig){
-		"both nats flags":        func(c *ClusterConfig) { c.NATS, c.NATSListen, c.NodeURL = "nats://a:4222", "127.0.0.1:4222", "http://a" },
+		"both nats flags": func(c *ClusterConfig) {
+			c.NATS, c.NATSListen, c.NodeURL = "nats://a:4222", "127.0.0.1:4222", "http://a"
+		},
 		"nats without scheme":    func(c *ClusterConfig) { c.NATS, c.NodeURL = "a:4222", "http://a" },
 		"listen without port":    func(c *ClusterConfig) { c.NATSListen, c.NodeURL = "127.0.0.1", "http://a" },
 		"cluster without url":    func(c *ClusterConfig) { c.NATS = "nats://a:4222" },
