@@ -113,7 +113,6 @@ func New(d Deps) *Server {
 	s.hands = newHands()
 	s.conns.onPresence = s.publishCount
 	s.limits = newDurationLimits()
-	s.followClusterCounts()
 	// Rate limits and the audit log key on the client address: take it from the connection
 	// unless a trusted proxy is in front, or anyone could pick theirs with a header.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -123,6 +122,7 @@ func New(d Deps) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(securityHeaders, s.identify)
 	s.routes()
+	s.followClusterCounts()
 	return s
 }
 
