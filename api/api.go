@@ -102,6 +102,7 @@ func New(d Deps) *Server {
 	if d.RoomEvents == nil { // chat, Q&A and hands publish on the participants' live channel
 		d.RoomEvents = d.Room
 	}
+	d.Cluster = cluster.WithDrain(d.Cluster) // a lone server drains too (SIGTERM)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	parts, err := newAuthParts(d)
@@ -123,6 +124,7 @@ func New(d Deps) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(securityHeaders, s.identify)
 	s.routes()
+	s.followClusterCounts()
 	return s
 }
 
@@ -149,6 +151,7 @@ func (s *Server) routes() {
 	e.GET("/api/webinars/:id/languages", s.languages)
 	e.GET("/api/webinars/:id/:file", s.transcript)
 	e.GET("/api/status", s.status)
+	e.POST("/api/admin/nodes/:id/drain", s.drainNode)
 	s.accountRoutes()
 	s.recordingRoutes()
 	s.transcriptRoutes()

@@ -253,6 +253,8 @@ var matrix = []matrixRow{
 	{route: "POST /api/admin/users/:id/reset-2fa", path: "/api/admin/users/{victim}/reset-2fa", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "PUT /api/admin/users/:id/admin", path: "/api/admin/users/{victim}/admin", ctype: js, body: `{"admin":true}`, want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
 	{route: "GET /api/admin/storage", path: "/api/admin/storage", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 200}},
+	// A node id nobody has: draining the test's own node would turn its viewers away.
+	{route: "POST /api/admin/nodes/:id/drain", path: "/api/admin/nodes/nosuch/drain", want: [nPrincipals]int{401, 401, 403, 403, 403, 403, 404}},
 	// The invite landing page: the link's secret is the credential, whoever sends it.
 	{route: "POST /api/invite", path: "/api/invite", ctype: js, body: `{"token":"not-a-token"}`, want: all(404)},
 	{route: "POST /api/invite/accept", path: "/api/invite/accept", ctype: js, body: `{"token":"not-a-token","password":"{password}"}`, want: all(404)},

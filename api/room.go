@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"lectern/auth"
+	"lectern/cluster"
 	"lectern/models"
 	"lectern/room"
 )
@@ -236,7 +237,7 @@ func (s *Server) publishCount(webinar string) {
 				n++
 			}
 		}
-		return n
+		return s.clusterCount(cluster.CountParticipants, webinar, n)
 	})
 }
 

@@ -17,18 +17,29 @@ func (s *Server) status(c echo.Context) error {
 		Captions    captionsStatus               `json:"captions"`
 		Translators []translate.TranslatorStatus `json:"translators"`
 		Storage     models.StorageHealth         `json:"storage"`
+		Node        nodeStatus                   `json:"node"`
+		Cluster     *clusterStatus               `json:"cluster,omitempty"` // admins only
 	}{Engine: s.EngineName, EngineError: s.EngineError, Captions: s.captionsStatus(),
-		Translators: []translate.TranslatorStatus{}, Storage: s.Store.Health()}
+		Translators: []translate.TranslatorStatus{}, Storage: s.Store.Health(), Node: s.nodeStatus()}
 	if st := s.Live.Stage(); st != nil {
 		out.Translators = st.Status()
+	}
+	if cl := callerOf(c); cl.user != nil && cl.user.Admin {
+		var err error
+		if out.Cluster, err = s.clusterStatus(c.Request().Context()); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// healthz answers 200 while the process serves, so load balancers keep routing viewers
+// healthz answers 503 while the node drains, else 200 while the process serves, so load balancers keep routing viewers
 // (live video and unsaved captions still work on a full disk); the body says "degraded"
 // when the store cannot write, for monitors that read it.
 func (s *Server) healthz(c echo.Context) error {
+	if s.Draining() { // the load balancer sends new viewers elsewhere; those here stay
+		return c.String(http.StatusServiceUnavailable, "draining\n")
+	}
 	if h := s.Store.Health(); !h.OK {
 		return c.String(http.StatusOK, "degraded: storage: "+h.Error+"\n")
 	}

@@ -69,7 +69,7 @@ func (s *Server) view(c echo.Context, a access) (webinarView, error) {
 	base := s.baseURL(c)
 	v := webinarView{ID: a.w.ID, Title: a.w.Title, Language: a.w.Language, Visibility: a.set.Visibility,
 		HasPasscode: a.set.HasPasscode(), OwnerID: a.set.OwnerID, Role: a.role, CreatedAt: a.w.CreatedAt,
-		Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
+		Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.viewers(a.w.ID),
 		WatchURL: base + "/watch/" + a.w.ID, WHEPURL: base + "/whep/" + a.w.ID}
 	if !a.set.StartsAt.IsZero() {
 		t := a.set.StartsAt
@@ -278,7 +278,7 @@ func (s *Server) webinarInfo(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, publicWebinar{
 			ID: a.w.ID, Title: a.w.Title, Language: a.w.Language, Ended: ended,
-			Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.Broadcast.Viewers(a.w.ID),
+			Live: s.Broadcast.Live(a.w.ID), Recording: s.recording(a.w.ID), Viewers: s.viewers(a.w.ID),
 		})
 	}
 	v, err := s.view(c, a)

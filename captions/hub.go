@@ -78,6 +78,13 @@ func NewHub(cfg HubConfig) *Hub {
 // before being published; a partial should take one too (see Resume).
 func (h *Hub) NextSeq() int64 { return h.seq.Add(1) }
 
+// Observe raises the sequence to seq if it is behind: a node showing another node's captions
+// continues after them should it become the webinar's origin.
+func (h *Hub) Observe(seq int64) {
+	for cur := h.seq.Load(); cur < seq && !h.seq.CompareAndSwap(cur, seq); cur = h.seq.Load() {
+	}
+}
+
 // Publish encodes c once and queues the same frame to every subscriber of c.Lang, without
 // ever waiting: a subscriber whose queue is full is dropped (Frames closed, Err ErrTooSlow).
 // Publishing after Close does nothing.

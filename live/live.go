@@ -29,6 +29,11 @@ type Config struct {
 	Stage      *translate.Stage
 	Metrics    *captions.Metrics
 	Logger     *slog.Logger
+	// Relay carries caption events between the nodes of a cluster; nil: a lone server.
+	Relay Relay
+	// IsOrigin reports whether this node is the webinar's origin, the one node that
+	// transcribes and translates it; nil: always (a lone server).
+	IsOrigin func(webinar string) bool
 }
 
 // Manager holds the live state of every webinar that has had a presenter or a caption reader
@@ -161,6 +166,6 @@ func (m *Manager) PublishTranslation(webinar string, c captions.Caption) {
 	r := m.rooms[webinar]
 	m.mu.Unlock()
 	if r != nil {
-		r.hub.Publish(c)
+		r.publish(c)
 	}
 }

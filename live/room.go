@@ -21,6 +21,11 @@ type Room struct {
 	webinar atomic.Pointer[models.Webinar] // replaced when its settings change
 	hub     *captions.Hub
 	unsaved *unsaved // finals the store refused, retried in the background
+	relay   relayState
+
+	demandMu     sync.Mutex
+	localDemand  map[string]int // readers per language here
+	remoteDemand map[string]int // readers per language on other nodes (origin only)
 
 	tapMu  sync.Mutex             // the audio taps come and go with the stage and the allowed regions
 	taps   map[string]*speakerTap // by stage credential (Publisher.Key); nil while captions are off
@@ -40,7 +45,7 @@ type Room struct {
 }
 
 func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
-	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}}
+	r := &Room{m: m, id: w.ID, sessions: map[string]int64{}, localDemand: map[string]int{}, remoteDemand: map[string]int{}}
 	r.webinar.Store(&w)
 	r.unsaved = newUnsaved(m.cfg.Store.SaveSegment, r.onSaved, m.log)
 	r.hub = captions.NewHub(captions.HubConfig{
@@ -48,6 +53,7 @@ func newRoom(m *Manager, w models.Webinar, startSeq int64) *Room {
 		OnDemand: r.demand,
 	})
 	r.applyRegions()
+	r.joinRelay()
 	return r
 }
 
@@ -74,10 +80,10 @@ func (r *Room) applyRegions() {
 	case allowed.Allows(engine) && r.taps == nil:
 		r.taps = map[string]*speakerTap{}
 		r.untap = r.m.cfg.Broadcast.AddStageTap(r.id, speakers{r})
-		r.hub.PublishStatus(captions.Status{State: "ok"})
+		r.publishStatus(captions.Status{State: "ok"})
 	case !allowed.Allows(engine):
 		r.stopTapsLocked()
-		r.hub.PublishStatus(captions.Status{State: "unavailable",
+		r.publishStatus(captions.Status{State: "unavailable",
 			Reason: fmt.Sprintf("the speech engine runs in region %q; this webinar allows %s", engine, allowed)})
 		r.m.log.Info("live captions off: engine outside the webinar's regions", "webinar", r.id,
 			"engine_region", engine, "allowed", allowed.String())
@@ -90,14 +96,6 @@ func (r *Room) Hub() *captions.Hub { return r.hub }
 // Webinar is the webinar the room belongs to, with its latest settings.
 func (r *Room) Webinar() models.Webinar { return *r.webinar.Load() }
 
-// demand tells the translation stage which languages have readers; the spoken language
-// needs no translation.
-func (r *Room) demand(lang string, readers int) {
-	if st := r.m.cfg.Stage; st != nil && lang != r.Webinar().Language {
-		st.Want(r.id, lang, readers)
-	}
-}
-
 // onEvent receives a speaker's transcriber events, one at a time across speakers (evMu). A
 // final is stored before anyone sees it, so the transcript never misses a caption that reached a viewer; if the store
 // refuses it (a full disk), viewers still get it, marked unsaved, and it is stored in the
@@ -105,7 +103,7 @@ func (r *Room) demand(lang string, readers int) {
 func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 	switch {
 	case ev.Status != "":
-		r.hub.PublishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
+		r.publishStatus(captions.Status{State: ev.Status, LagMS: ev.Lag.Milliseconds()})
 		return
 	case ev.Fill:
 		r.fill(speaker, ev)
@@ -119,7 +117,7 @@ func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 	r.lastEnd = max(r.lastEnd, c.EndMS)
 	c.Seq = r.hub.NextSeq()
 	if !ev.Final {
-		r.hub.Publish(c)
+		r.publish(c)
 		if st := r.m.cfg.Stage; st != nil {
 			st.SubmitPartial(r.id, c)
 		}
@@ -139,10 +137,10 @@ func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 				"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
 		}
 		// Clear the partial the viewers may be showing for this utterance.
-		r.hub.Publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
+		r.publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
 		return
 	}
-	r.hub.Publish(c)
+	r.publish(c)
 	if st := r.m.cfg.Stage; st != nil {
 		st.Submit(r.id, c)
 	}
@@ -151,7 +149,7 @@ func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 // onSaved tells viewers that a final shown unsaved is now in the transcript.
 func (r *Room) onSaved(seg models.Segment) {
 	if !seg.Failed {
-		r.hub.Publish(seg.Caption)
+		r.publish(seg.Caption)
 	}
 }
 
@@ -186,5 +184,8 @@ func (r *Room) close() {
 	r.tapMu.Unlock()
 	r.bg.Wait()
 	r.unsaved.close()
+	if r.relay.leave != nil {
+		r.relay.leave()
+	}
 	r.hub.Close()
 }

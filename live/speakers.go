@@ -29,9 +29,12 @@ func (s speakers) Join(m broadcast.StageMember) broadcast.Tap {
 	if r.taps == nil { // captions went off (regions, room closed) since the packet was sent
 		return nil
 	}
+	if !r.isOrigin() { // an edge's pulled audio: the origin transcribes it, once
+		return nil
+	}
 	r.placeLater(m.Session, time.Now())
 	if t := r.taps[m.Key]; t != nil {
-		return t.live
+		return r.originOnly(t.live)
 	}
 	cfg := r.m.cfg.Transcribe
 	cfg.Options.Language = r.Webinar().Language
@@ -39,7 +42,7 @@ func (s speakers) Join(m broadcast.StageMember) broadcast.Tap {
 	t.live = transcribe.NewLive(r.m.cfg.Pool, cfg, r.speakerSink(t.name))
 	r.taps[m.Key] = t
 	r.m.log.Info("speaker tapped for captions", "webinar", r.id, "speaker", m.Name, "slot", m.Slot)
-	return t.live
+	return r.originOnly(t.live)
 }
 
 // Leave implements broadcast.StageTap. It must not block: the transcriber's last finals are

@@ -99,6 +99,7 @@ type Manager struct {
 
 	mu    sync.Mutex
 	rooms map[string]*channel
+	relay func(Op) // set once before use (SetRelay); nil: a lone server
 }
 
 // NewManager makes a Manager keeping ring events per webinar and queueing at most queue per
@@ -135,17 +136,26 @@ func (m *Manager) channelLocked(webinar string) *channel {
 	return ch
 }
 
-// Publish sends an event to its audience in one webinar. It never blocks: a subscriber whose
-// queue is full is dropped (its client reconnects and resumes from the ring).
+// Publish sends an event to its audience in one webinar, on every node. It never blocks: a
+// subscriber whose queue is full is dropped (its client reconnects and resumes from the ring).
 func (m *Manager) Publish(webinar string, a Audience, typ string, payload any) {
+	data := m.publish(webinar, a, typ, payload)
+	if data != nil {
+		m.send(Op{Kind: OpPublish, Webinar: webinar, Audience: a, Type: typ, Data: data})
+	}
+}
+
+// publish is Publish on this node only; it returns the event's data (nil if it has none).
+func (m *Manager) publish(webinar string, a Audience, typ string, payload any) json.RawMessage {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		m.log.Error("room: event not marshalled", "webinar", webinar, "type", typ, "err", err)
-		return
+		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.publishLocked(webinar, a, typ, data, a.includes)
+	return data
 }
 
 // publishLocked appends an event to the ring and queues it for the subscribers match picks.
@@ -196,8 +206,9 @@ func (m *Manager) PublishCount(webinar string, count func() int) {
 		m.mu.Lock()
 		ch.countPending, ch.lastCount = false, time.Now()
 		m.mu.Unlock()
+		// Each node publishes its own count event (count sums the cluster's nodes): not relayed.
 		n := count()
-		m.Publish(webinar, Audience{Everyone: true}, "count", map[string]int{"count": n})
+		m.publish(webinar, Audience{Everyone: true}, "count", map[string]int{"count": n})
 	})
 }
 
@@ -260,6 +271,11 @@ func (m *Manager) dropLocked(ch *channel, sub *Subscription) {
 // participant starts hearing the room; after leave or promote, the audience sees the new state
 // or role.
 func (m *Manager) Update(webinar string, p Participant) {
+	m.update(webinar, p)
+	m.send(Op{Kind: OpUpdate, Webinar: webinar, Participant: &p})
+}
+
+func (m *Manager) update(webinar string, p Participant) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := m.rooms[webinar]
@@ -275,6 +291,11 @@ func (m *Manager) Update(webinar string, p Participant) {
 
 // Disconnect closes every subscription of one participant (they were removed).
 func (m *Manager) Disconnect(webinar, participant string) {
+	m.disconnect(webinar, participant)
+	m.send(Op{Kind: OpDisconnect, Webinar: webinar, Participant: &Participant{ID: participant}})
+}
+
+func (m *Manager) disconnect(webinar, participant string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := m.rooms[webinar]
@@ -291,6 +312,11 @@ func (m *Manager) Disconnect(webinar, participant string) {
 // End publishes "ended" to every subscriber of the webinar and closes every subscription; later
 // subscriptions get ErrEnded.
 func (m *Manager) End(webinar string) {
+	m.end(webinar)
+	m.send(Op{Kind: OpEnd, Webinar: webinar})
+}
+
+func (m *Manager) end(webinar string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Waiting participants hear it too: there is nothing left to wait for.
@@ -305,6 +331,11 @@ func (m *Manager) End(webinar string) {
 
 // Reopen lets subscriptions in again after End (the host reopened the webinar).
 func (m *Manager) Reopen(webinar string) {
+	m.reopen(webinar)
+	m.send(Op{Kind: OpReopen, Webinar: webinar})
+}
+
+func (m *Manager) reopen(webinar string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if ch := m.rooms[webinar]; ch != nil {

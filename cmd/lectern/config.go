@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lectern/api"
+	"lectern/cluster"
 )
 
 // Config is everything `lectern serve` can be told. Defaults live in defaultConfig and
@@ -40,6 +41,8 @@ type Config struct {
 	WebhookLoopback bool // webhooks may be http://127.0.0.1 / localhost (tests, development)
 
 	Auth AuthConfig // accounts, SSO (authconfig.go)
+
+	Cluster ClusterConfig // several nodes (clusterconfig.go)
 
 	// Speech to text
 	Engine        string // sphinx, whisper, openai or none
@@ -74,6 +77,7 @@ func defaultConfig() Config {
 		Data:            "./lectern-data",
 		LogLevel:        "info",
 		Auth:            AuthConfig{AuditRetentionDays: 365},
+		Cluster:         ClusterConfig{Lease: cluster.DefaultLease, Capacity: 200},
 		ViewerQueue:     1024,
 		PLIInterval:     500 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
@@ -104,6 +108,7 @@ func bindServeFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.ViewerQueue, "viewer-queue", c.ViewerQueue, "RTP packets queued per viewer before drops")
 	fs.DurationVar(&c.PLIInterval, "pli-interval", c.PLIInterval, "minimum gap between keyframe requests to the presenter")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
+	bindClusterFlags(fs, &c.Cluster)
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (caption streams exempt)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (caption streams exempt)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open")
@@ -158,7 +163,7 @@ func (c Config) validate() error {
 	if c.StreamsPerAddr < 0 {
 		return fmt.Errorf("--streams-per-addr must be 0 (no cap) or more, got %d", c.StreamsPerAddr)
 	}
-	return nil
+	return c.Cluster.validate()
 }
 
 // validatePortRange accepts no range (both 0) or 1 <= min <= max <= 65535.

@@ -21,6 +21,7 @@ import (
 	"lectern/auth"
 	"lectern/broadcast"
 	"lectern/captions"
+	"lectern/cluster"
 	"lectern/internal/region"
 	"lectern/live"
 	"lectern/models"
@@ -75,6 +76,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
+	drain(app, cfg.Cluster.DrainTimeout, viewerGauge(app.registry), log)
 	return shutdown(srv, app, cfg.ShutdownTimeout, log)
 }
 
@@ -152,6 +154,8 @@ type app struct {
 	stage         *translate.Stage
 	translators   []translate.Translator // some hold processes (Apertium) to stop
 	live          *live.Manager
+	bus           *cluster.Bus // nil: a lone server
+	registry      *prometheus.Registry
 	webhooks      *webhook.Dispatcher
 	retranscriber *retranscribe.Runner
 	// stopHousekeeping ends the session sweeper and stale-account check.
@@ -182,10 +186,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	a := &app{store: store, broadcast: bc}
+	a := &app{store: store, broadcast: bc, registry: reg}
 	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr,
 		Room: room.NewManager(log, 0, 0)}
+	if deps.Cluster, a.bus, err = openCluster(ctx, cfg, deps.Room, reg, log); err != nil {
+		bc.Close()
+		store.Close()
+		return nil, err
+	}
 	if deps.Recorder, err = record.NewManager(filepath.Join(cfg.Data, "recordings"), bc, reg, log); err != nil {
+		a.closeBus()
 		bc.Close()
 		store.Close()
 		return nil, err
@@ -194,6 +204,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		deps.StreamsPerAddr = -1 // the flag's 0 means no cap; the API's zero means its default
 	}
 	lc := live.Config{Store: store, Broadcast: bc, Metrics: captions.NewMetrics(reg), Logger: log}
+	if a.bus != nil { // only the origin transcribes and translates; the others show its captions
+		lc.Relay, lc.IsOrigin = a.bus, a.bus.Originates
+	}
 
 	// A missing engine or translator degrades the service; it never stops the broadcast.
 	eng, err := newEngine(cfg, log)
@@ -270,6 +283,7 @@ func (a *app) Close() {
 	if a.live != nil {
 		a.live.Close()
 	}
+	a.closeBus() // after the rooms left it, before the pipeline: nothing is sent any more
 	if a.pool != nil {
 		a.pool.Close()
 	}
@@ -289,6 +303,13 @@ func (a *app) Close() {
 	}
 	a.webhooks.Close() // before the store: deliveries log their attempts there
 	a.store.Close()
+}
+
+// closeBus leaves the cluster: origin claims are released so another node can take them.
+func (a *app) closeBus() {
+	if a.bus != nil {
+		a.bus.Close()
+	}
 }
 
 func newLogger(level string) (*slog.Logger, error) {
