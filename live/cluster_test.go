@@ -105,7 +105,7 @@ func (rig *clusterRig) node(name string) (*cluster.Bus, *Room) {
 
 // final makes the origin's transcriber produce final number i.
 func (rig *clusterRig) final(i int) {
-	rig.origin.onEvent(transcribe.Event{ID: "s-" + itoa(i), Session: "s", Final: true,
+	rig.origin.onEvent("Ada", transcribe.Event{ID: "s-" + itoa(i), Session: "s", Final: true,
 		Start: time.Duration(i) * time.Second, End: time.Duration(i)*time.Second + 500*time.Millisecond, Text: "Line " + itoa(i) + "."})
 }
 
@@ -125,12 +125,11 @@ func frameWithin(t *testing.T, sub *captions.Subscriber, d time.Duration) (capti
 // id, seq, text and speaker, so Last-Event-ID works on either node.
 func TestCaptionsRelayedToEdge(t *testing.T) {
 	rig := newClusterRig(t)
-	rig.origin.SetSpeaker("Ada")
 	onA, onB := rig.origin.Hub().Subscribe("en"), rig.edge.Hub().Subscribe("en")
 	defer onA.Close()
 	defer onB.Close()
 
-	rig.origin.onEvent(transcribe.Event{ID: "s-1", Session: "s", End: time.Second, Text: "hel"})
+	rig.origin.onEvent("Ada", transcribe.Event{ID: "s-1", Session: "s", End: time.Second, Text: "hel"})
 	rig.final(1)
 	for _, kind := range []string{"partial", "final"} {
 		fa, fb := next(t, onA), next(t, onB)
