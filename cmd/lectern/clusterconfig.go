@@ -81,7 +81,8 @@ func (c ClusterConfig) self(addr string) cluster.Node {
 }
 
 // openCluster connects to NATS when asked; a lone server gets cluster.Single and no bus.
-func openCluster(ctx context.Context, cfg Config, rm *room.Manager, reg *prometheus.Registry, log *slog.Logger) (cluster.Directory, *cluster.Bus, error) {
+// relays lists the webinars this node pulls as an edge.
+func openCluster(ctx context.Context, cfg Config, rm *room.Manager, reg *prometheus.Registry, relays func() []string, log *slog.Logger) (cluster.Directory, *cluster.Bus, error) {
 	c := cfg.Cluster
 	self := c.self(cfg.Addr)
 	if !c.clustered() {
@@ -92,9 +93,8 @@ func openCluster(ctx context.Context, cfg Config, rm *room.Manager, reg *prometh
 		Self: self, URL: c.NATS, Listen: c.NATSListen, StoreDir: filepath.Join(cfg.Data, "nats"),
 		Lease: c.Lease, Registerer: reg, Logger: log,
 		Report: func() cluster.Report {
-			// Relays: the edge pulls (api.Server.Edges) once they are merged.
 			n := viewers()
-			return cluster.Report{Viewers: n, Load: float64(n) / float64(c.Capacity)}
+			return cluster.Report{Viewers: n, Load: float64(n) / float64(c.Capacity), Relays: relays()}
 		},
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,6 +162,16 @@ type app struct {
 	// stopHousekeeping ends the session sweeper and stale-account check.
 	stopHousekeeping func()
 	api              *api.Server
+	// served is api once built: the cluster's heartbeat goroutine reads the edge pulls from it.
+	served atomic.Pointer[api.Server]
+}
+
+// relays lists the webinars this node pulls as an edge (for the cluster's heartbeat).
+func (a *app) relays() []string {
+	if s := a.served.Load(); s != nil {
+		return s.Edges().Relays()
+	}
+	return nil
 }
 
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
@@ -189,7 +200,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	a := &app{store: store, broadcast: bc, registry: reg}
 	deps := api.Deps{Store: store, Broadcast: bc, Gatherer: reg, Logger: log, StreamsPerAddr: cfg.StreamsPerAddr,
 		Room: room.NewManager(log, 0, 0)}
-	if deps.Cluster, a.bus, err = openCluster(ctx, cfg, deps.Room, reg, log); err != nil {
+	if deps.Cluster, a.bus, err = openCluster(ctx, cfg, deps.Room, reg, a.relays, log); err != nil {
 		bc.Close()
 		store.Close()
 		return nil, err
@@ -267,6 +278,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	}
 	deps.Retranscriber = a.retranscriber
 	a.api = api.New(deps)
+	a.served.Store(a.api)
 	if err := a.api.ResumeDurationLimits(ctx); err != nil {
 		log.Error("resuming duration limits", "err", err)
 	}
