@@ -240,6 +240,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = http.StatusText(status)
 		}
 	case errors.Is(err, models.ErrNotFound):
+		if to := s.elsewhere(c); to != "" {
+			redirect(c, to)
+			return
+		}
 		status, msg = http.StatusNotFound, "not found"
 	case errors.Is(err, models.ErrBusy):
 		// Shed, not failed: the client should come back shortly.

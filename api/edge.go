@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -222,4 +224,23 @@ func (s *Server) pullIfEdge(ctx context.Context, webinar string) {
 		return // the presenter publishes here (or a lone server)
 	}
 	s.edges.pulls.Ensure(webinar)
+}
+
+// elsewhere is where a request for a webinar this node's store does not hold should go: the
+// webinar's live origin, when another node holds it (nodes with stores of their own, each
+// serving the webinars created on it). "" when there is none.
+func (s *Server) elsewhere(c echo.Context) string {
+	id := c.Param("id")
+	if id == "" {
+		return ""
+	}
+	ctx := c.Request().Context()
+	if _, err := s.Store.Webinar(ctx, id); !errors.Is(err, models.ErrNotFound) {
+		return "" // the webinar is here: something else was not found
+	}
+	origin, ok, err := s.edges.dir.Origin(ctx, id)
+	if err != nil || !ok || origin.ID == s.edges.dir.Self().ID {
+		return ""
+	}
+	return strings.TrimSuffix(origin.URL, "/") + c.Request().URL.RequestURI()
 }

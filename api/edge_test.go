@@ -746,3 +746,36 @@ func metricValue(t *testing.T, a *Server, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+// Nodes with stores of their own: a webinar this node does not hold, live on another node,
+// sends its viewers there (307, path and query kept); with no live origin it stays a 404.
+func TestUnknownWebinarGoesToItsOrigin(t *testing.T) {
+	rig := newClusterRig(t, 2)
+	rig.fc.mu.Lock()
+	rig.fc.origins["elsewhere"] = "a"
+	rig.fc.mu.Unlock()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(node int, path string) (int, string) {
+		t.Helper()
+		res, err := client.Get(rig.url(node) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	if code, loc := get(1, "/api/webinars/elsewhere/captions?lang=en"); code != http.StatusTemporaryRedirect ||
+		loc != rig.url(0)+"/api/webinars/elsewhere/captions?lang=en" {
+		t.Fatalf("captions of a webinar live on a: %d %q", code, loc)
+	}
+	code, h, _ := post(t, rig.url(1)+"/whep/elsewhere", "", validOffer(t, webrtc.RTPTransceiverDirectionRecvonly))
+	if code != http.StatusTemporaryRedirect || h.Get("Location") != rig.url(0)+"/whep/elsewhere" {
+		t.Fatalf("WHEP of a webinar live on a: %d %q", code, h.Get("Location"))
+	}
+	if code, _ := get(0, "/api/webinars/elsewhere/captions"); code != http.StatusNotFound {
+		t.Fatalf("the origin itself without the webinar: %d, want 404 (no loop)", code)
+	}
+	if code, _ := get(1, "/api/webinars/nowhere/captions"); code != http.StatusNotFound {
+		t.Fatalf("a webinar live nowhere: %d, want 404", code)
+	}
+}
