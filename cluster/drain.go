@@ -77,7 +77,7 @@ type drainable struct {
 
 func (d *drainable) Self() Node {
 	n := d.Directory.Self()
-	n.Draining = d.draining.Load()
+	n.Draining = n.Draining || d.draining.Load() // the wrapped directory may know of a drain too
 	return n
 }
 
@@ -95,7 +95,7 @@ func (d *drainable) Nodes(ctx context.Context) ([]Node, error) {
 	ns, err := d.Directory.Nodes(ctx)
 	for i := range ns {
 		if ns[i].ID == d.Self().ID {
-			ns[i].Draining = d.draining.Load()
+			ns[i].Draining = ns[i].Draining || d.draining.Load()
 		}
 	}
 	return ns, err
