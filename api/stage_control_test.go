@@ -252,7 +252,7 @@ func TestHostMuteAndAskToUnmute(t *testing.T) {
 	next := func(typ string) chanEvent {
 		t.Helper()
 		for {
-			ev := ch.mustNext(t)
+			ev := ch.mustNextStage(t)
 			if ev.typ == typ {
 				return ev
 			}
