@@ -30,7 +30,28 @@ type FanoutConfig struct {
 	// JoinConcurrency is how many viewers negotiate at once (default 32): 1 measures a
 	// viewer arriving in a running webinar, a large value an audience arriving together.
 	JoinConcurrency int
-	Logger          *slog.Logger
+	// Publishers on stage (issue 10, default 1, at most 6): the first publishes with
+	// StreamKey, publisher k+2 with PanelistTokens[k] (a bearer WHIP accepts: a panelist's
+	// API token or publish token), each in its own stage slot, with video and audio.
+	// With more than one, viewers offer the watch page's slot m-lines (viewerOffer).
+	Publishers     int
+	PanelistTokens []string
+	// PanelistVideoKbps is the bitrate of publishers 2..N's cameras (default 500: a strip
+	// tile's picture; VideoKbps sends them like the main camera).
+	PanelistVideoKbps int
+	Logger            *slog.Logger
+}
+
+// maxPublishers is the stage's size (broadcast.MaxStage).
+const maxPublishers = 6
+
+// PublisherFigures is one publisher's share of a run's window.
+type PublisherFigures struct {
+	Sent      uint64 // packets sent in the window (video + audio)
+	Delivered uint64 // of those, unique packets received, summed over viewers
+	// ViewersWithAudio is how many viewers received some of this publisher's audio
+	// sent in the window: on a stage every viewer must hear every voice.
+	ViewersWithAudio int
 }
 
 // FanoutReport is the outcome of a run. Delivery and CPU are measured over the
@@ -39,6 +60,8 @@ type FanoutReport struct {
 	Viewers, Connected int
 	Window             time.Duration
 	VideoKbps          int
+	Publishers         int
+	PerPublisher       []PublisherFigures
 
 	Expected, Delivered uint64 // unique packets, summed over viewers, sent in the window
 	LossPercent         float64
@@ -52,7 +75,7 @@ type FanoutReport struct {
 	AnswerP50           time.Duration // WHEP POST round trip (server negotiation + ICE gathering)
 	ConnectP50          time.Duration // WHEP POST to ICE+DTLS connected
 	FirstPacketP50      time.Duration // WHEP POST to the first media packet of any kind
-	PresenterPLIs       int64         // keyframe requests that reached the presenter during the whole run
+	PresenterPLIs       int64         // keyframe requests that reached the presenters during the whole run
 	ServerScraped       bool          // /metrics had process_cpu_seconds_total
 	ServerCPUSeconds    float64
 	CPUPerPacketMicros  float64 // server CPU seconds / packets delivered, in µs
@@ -69,8 +92,13 @@ type FanoutReport struct {
 // String renders the report for a terminal.
 func (r FanoutReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "fan-out: %d/%d viewers connected, %d kbit/s video + Opus, window %s\n", r.Connected, r.Viewers, r.VideoKbps, r.Window.Round(time.Millisecond))
+	fmt.Fprintf(&b, "fan-out: %d publisher(s), %d/%d viewers connected, %d kbit/s video + Opus, window %s\n", max(r.Publishers, 1), r.Connected, r.Viewers, r.VideoKbps, r.Window.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  delivered %d / %d packets, loss %.3f %%\n", r.Delivered, r.Expected, r.LossPercent)
+	if r.Publishers > 1 {
+		for i, p := range r.PerPublisher {
+			fmt.Fprintf(&b, "    publisher %d: sent %d, delivered %d, its audio reached %d/%d viewers\n", i+1, p.Sent, p.Delivered, p.ViewersWithAudio, r.Viewers)
+		}
+	}
 	fmt.Fprintf(&b, "  latency p50 %s  p95 %s  p99 %s\n", r.LatencyP50, r.LatencyP95, r.LatencyP99)
 	fmt.Fprintf(&b, "  join (WHEP POST) -> first keyframe: p50 %s  p95 %s  max %s  (%d viewers)\n",
 		r.JoinP50.Round(100*time.Microsecond), r.JoinP95.Round(100*time.Microsecond), r.JoinMax.Round(100*time.Microsecond), r.JoinSamples)
@@ -80,7 +108,7 @@ func (r FanoutReport) String() string {
 	if r.ServerScraped {
 		fmt.Fprintf(&b, "  server CPU %.2f s in window = %.2f µs per delivered packet, %.2f µs per forwarded (server: %.0f forwarded, %.0f dropped)\n",
 			r.ServerCPUSeconds, r.CPUPerPacketMicros, r.CPUPerForwardMicros, r.ServerForwarded, r.ServerDropped)
-		fmt.Fprintf(&b, "  presenter sent %d packets in the window, server received %.0f\n", r.Sent, r.ServerReceived)
+		fmt.Fprintf(&b, "  presenters sent %d packets in the window, server received %.0f\n", r.Sent, r.ServerReceived)
 		fmt.Fprintf(&b, "  server RSS %.1f MB -> %.1f MB = %.3f MB per viewer\n", r.RSSBeforeMB, r.RSSAfterMB, r.MBPerViewer)
 	} else {
 		b.WriteString("  server /metrics not available: no CPU or memory figures\n")
@@ -100,8 +128,18 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	if cfg.JoinConcurrency <= 0 {
 		cfg.JoinConcurrency = 32 // all still land within a second or so
 	}
+	if cfg.Publishers == 0 {
+		cfg.Publishers = 1
+	}
+	if cfg.PanelistVideoKbps <= 0 {
+		cfg.PanelistVideoKbps = 500
+	}
 	if cfg.Viewers <= 0 || cfg.Duration <= 0 || cfg.URL == "" || cfg.Room == "" {
 		return FanoutReport{}, errors.New("bench: URL, Room, Viewers > 0 and Duration > 0 are required")
+	}
+	if cfg.Publishers < 1 || cfg.Publishers > maxPublishers || len(cfg.PanelistTokens) < cfg.Publishers-1 {
+		return FanoutReport{}, fmt.Errorf("bench: 1..%d publishers, each after the first with a panelist token (%d publishers, %d tokens)",
+			maxPublishers, cfg.Publishers, len(cfg.PanelistTokens))
 	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
 	if cfg.ViewURL == "" {
@@ -109,7 +147,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	}
 	cfg.ViewURL = strings.TrimRight(cfg.ViewURL, "/")
 	log := cfg.Logger
-	rep := FanoutReport{Viewers: cfg.Viewers, VideoKbps: cfg.VideoKbps}
+	rep := FanoutReport{Viewers: cfg.Viewers, VideoKbps: cfg.VideoKbps, Publishers: cfg.Publishers}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
 	api, pcConf, err := newAPI(isLoopback(cfg.URL))
@@ -118,19 +156,29 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	}
 	metricsURL := cfg.ViewURL + "/metrics"
 
-	pres, err := startPresenter(ctx, api, pcConf, client, cfg)
-	if err != nil {
-		return rep, err
-	}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	var sending sync.WaitGroup
-	sending.Go(func() { pres.run(sendCtx, cfg.VideoKbps) })
+	var pres []*presenter
 	var viewers []*viewer
 	defer func() {
 		stopSending()
 		sending.Wait()
-		cleanup(client, pres, viewers, cfg.StreamKey)
+		cleanup(client, pres, viewers)
 	}()
+	// One after another, so the stream key's presenter holds slot 0 and the active speaker's
+	// turn (the others' audio is no louder, so the turn stays).
+	for i := range cfg.Publishers {
+		bearer, kbps := cfg.StreamKey, cfg.VideoKbps
+		if i > 0 {
+			bearer, kbps = cfg.PanelistTokens[i-1], cfg.PanelistVideoKbps
+		}
+		p, err := startPresenter(ctx, api, pcConf, client, cfg, i, bearer)
+		if err != nil {
+			return rep, err
+		}
+		pres = append(pres, p)
+		sending.Go(func() { p.run(sendCtx, kbps) })
+	}
 	sleep(ctx, time.Second) // the server reaches its presenter-only steady state
 	base, _ := scrape(ctx, client, metricsURL)
 
@@ -175,15 +223,19 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	// Steady window.
 	start, err := scrape(ctx, client, metricsURL)
 	rep.ServerScraped = err == nil && start.ok && base.ok
-	v0, a0 := pres.vseq.Load(), pres.aseq.Load()
+	v0, a0 := seqs(pres)
 	rec.windowStart.Store(time.Now().UnixNano())
 	t0 := time.Now()
 	sleep(ctx, cfg.Duration)
 	end, err := scrape(ctx, client, metricsURL)
 	rep.ServerScraped = rep.ServerScraped && err == nil && end.ok
-	v1, a1 := pres.vseq.Load(), pres.aseq.Load()
+	v1, a1 := seqs(pres)
 	rep.Window = time.Since(t0)
-	rep.Sent = uint64(v1-v0) + uint64(a1-a0)
+	rep.PerPublisher = make([]PublisherFigures, len(pres))
+	for i := range pres {
+		rep.PerPublisher[i].Sent = uint64(v1[i]-v0[i]) + uint64(a1[i]-a0[i])
+		rep.Sent += rep.PerPublisher[i].Sent
+	}
 	sleep(ctx, 2*time.Second) // late is not lost: let the window's last packets arrive
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
@@ -200,14 +252,24 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 			connects = append(connects, time.Duration(c-v.posted.UnixNano()))
 		}
 		v.mu.Lock()
-		rep.Delivered += v.video.countRange(v0, v1) + v.audio.countRange(a0, a1)
+		for i := range pres {
+			f := &rep.PerPublisher[i]
+			audio := v.audio[i].countRange(a0[i], a1[i])
+			f.Delivered += v.video[i].countRange(v0[i], v1[i]) + audio
+			if audio > 0 {
+				f.ViewersWithAudio++
+			}
+		}
 		v.mu.Unlock()
-		rep.Expected += uint64(v1-v0) + uint64(a1-a0)
+		rep.Expected += rep.Sent
 		if k := v.firstKey.Load(); k != 0 {
 			joins = append(joins, time.Duration(k-v.posted.UnixNano()))
 		}
 	}
-	rep.Expected += uint64(cfg.Viewers-len(viewers)) * (uint64(v1-v0) + uint64(a1-a0)) // viewers that never joined lose everything
+	rep.Expected += uint64(cfg.Viewers-len(viewers)) * rep.Sent // viewers that never joined lose everything
+	for _, f := range rep.PerPublisher {
+		rep.Delivered += f.Delivered
+	}
 	if rep.Expected > 0 {
 		rep.LossPercent = 100 * (1 - float64(rep.Delivered)/float64(rep.Expected))
 	}
@@ -229,7 +291,9 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	if len(joins) > 0 {
 		rep.JoinP50, rep.JoinP95, rep.JoinMax = pct(joins, 0.50), pct(joins, 0.95), joins[len(joins)-1]
 	}
-	rep.PresenterPLIs = pres.plis.Load()
+	for _, p := range pres {
+		rep.PresenterPLIs += p.plis.Load()
+	}
 	if rep.ServerScraped {
 		rep.ServerCPUSeconds = end.cpu - start.cpu
 		if rep.Delivered > 0 {
@@ -246,6 +310,14 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (FanoutReport, error) {
 	}
 	log.Info("fan-out done", "loss_percent", rep.LossPercent, "cpu_us_per_packet", rep.CPUPerPacketMicros)
 	return rep, nil
+}
+
+// seqs returns each presenter's next video and audio stamp sequence numbers.
+func seqs(pres []*presenter) (video, audio []uint32) {
+	for _, p := range pres {
+		video, audio = append(video, p.vseq.Load()), append(audio, p.aseq.Load())
+	}
+	return video, audio
 }
 
 func countKey(vs []*viewer) int {
@@ -273,7 +345,7 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // cleanup DELETEs every session (viewers first) and closes every PeerConnection.
-func cleanup(client *http.Client, pres *presenter, viewers []*viewer, key string) {
+func cleanup(client *http.Client, pres []*presenter, viewers []*viewer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -287,6 +359,8 @@ func cleanup(client *http.Client, pres *presenter, viewers []*viewer, key string
 		})
 	}
 	wg.Wait()
-	_ = hangUp(ctx, client, pres.location, key)
-	_ = pres.pc.Close()
+	for _, p := range pres {
+		_ = hangUp(ctx, client, p.location, p.bearer)
+		_ = p.pc.Close()
+	}
 }

@@ -51,7 +51,14 @@ func shim(s *broadcast.Server, reg *prometheus.Registry, key string) http.Handle
 		_, _ = io.WriteString(w, sess.Answer)
 	}
 	mux.HandleFunc("POST /whip/{room}", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+key {
+		bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if panelist, ok := strings.CutPrefix(bearer, "panelist-"); ok { // a stage slot of its own (issue 10)
+			offer(w, r, "whip", func(ctx context.Context, room, sdp string) (broadcast.Session, error) {
+				return s.PublishAs(ctx, room, sdp, broadcast.Publisher{Key: "member:" + panelist, Name: panelist})
+			})
+			return
+		}
+		if bearer != key {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -124,7 +131,7 @@ func TestFanoutAgainstShim(t *testing.T) {
 
 func TestStampAndHistogram(t *testing.T) {
 	p := make([]byte, 40)
-	want := stamp{kind: kindVideo, flags: flagKeyframe, seq: 123456, sent: 1700000000123456789}
+	want := stamp{kind: kindVideo, flags: flagKeyframe, pub: 5, seq: 123456, sent: 1700000000123456789}
 	putStamp(p, want)
 	if got, ok := readStamp(p); !ok || got != want {
 		t.Errorf("readStamp = %+v %v, want %+v", got, ok, want)

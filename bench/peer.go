@@ -114,22 +114,25 @@ func onConnected(pc *webrtc.PeerConnection) <-chan struct{} {
 	return ch
 }
 
-// presenter is the synthetic WHIP publisher.
+// presenter is a synthetic WHIP publisher: the stream key's (pub 0) or a
+// panelist's on the same stage (pub 1..).
 type presenter struct {
 	pc           *webrtc.PeerConnection
 	video, audio *webrtc.TrackLocalStaticRTP
 	location     string
+	bearer       string // the credential it published with, also needed to DELETE
+	pub          byte
 	plis         atomic.Int64
 	wantKey      atomic.Bool
 	vseq, aseq   atomic.Uint32 // stamp sequence numbers: next to send
 }
 
-func startPresenter(ctx context.Context, api *webrtc.API, pcConf webrtc.Configuration, client *http.Client, cfg FanoutConfig) (*presenter, error) {
+func startPresenter(ctx context.Context, api *webrtc.API, pcConf webrtc.Configuration, client *http.Client, cfg FanoutConfig, pub int, bearer string) (*presenter, error) {
 	pc, err := api.NewPeerConnection(pcConf)
 	if err != nil {
 		return nil, err
 	}
-	p := &presenter{pc: pc}
+	p := &presenter{pc: pc, bearer: bearer, pub: byte(pub)}
 	p.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "bench")
 	p.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "bench")
 	for _, tr := range []*webrtc.TrackLocalStaticRTP{p.audio, p.video} {
@@ -161,10 +164,10 @@ func startPresenter(ctx context.Context, api *webrtc.API, pcConf webrtc.Configur
 		_ = pc.Close()
 		return nil, err
 	}
-	answer, loc, err := postOffer(ctx, client, cfg.URL+"/whip/"+cfg.Room, cfg.StreamKey, offer)
+	answer, loc, err := postOffer(ctx, client, cfg.URL+"/whip/"+cfg.Room, bearer, offer)
 	if err != nil {
 		_ = pc.Close()
-		return nil, fmt.Errorf("whip: %w", err)
+		return nil, fmt.Errorf("whip (publisher %d): %w", pub+1, err)
 	}
 	p.location = loc
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
@@ -217,7 +220,7 @@ func (p *presenter) run(ctx context.Context, videoKbps int) {
 						copy(payload[1:], []byte{0x11, 0x02, 0x00})
 					}
 				}
-				putStamp(payload, stamp{kind: kindVideo, flags: flags, seq: p.vseq.Add(1) - 1, sent: time.Now().UnixNano()})
+				putStamp(payload, stamp{kind: kindVideo, flags: flags, pub: p.pub, seq: p.vseq.Add(1) - 1, sent: time.Now().UnixNano()})
 				vseq++
 				_ = p.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: vseq, Timestamp: vts, Marker: remaining <= 0}, Payload: payload})
 			}
@@ -227,7 +230,7 @@ func (p *presenter) run(ctx context.Context, videoKbps int) {
 		if !now.Before(nextAudio) {
 			payload := make([]byte, 100)
 			payload[0] = 0x78 // an Opus TOC byte (CELT FB 20 ms)
-			putStamp(payload, stamp{kind: kindAudio, seq: p.aseq.Add(1) - 1, sent: time.Now().UnixNano()})
+			putStamp(payload, stamp{kind: kindAudio, pub: p.pub, seq: p.aseq.Add(1) - 1, sent: time.Now().UnixNano()})
 			aseq++
 			ats += 960
 			_ = p.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: aseq, Timestamp: ats}, Payload: payload})
@@ -257,8 +260,8 @@ type viewer struct {
 	firstPkt  atomic.Int64 // unix nanos of the first packet of any kind
 
 	mu    sync.Mutex
-	video seqSet
-	audio seqSet
+	video []seqSet // per publisher: each has its own sequence space, whatever track carries it
+	audio []seqSet
 }
 
 // windowStart is the send time from which latency samples count (unix nanos).
@@ -272,8 +275,8 @@ func startViewer(ctx context.Context, api *webrtc.API, pcConf webrtc.Configurati
 	if err != nil {
 		return nil, err
 	}
-	v := &viewer{pc: pc}
-	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+	v := &viewer{pc: pc, video: make([]seqSet, cfg.Publishers), audio: make([]seqSet, cfg.Publishers)}
+	for _, k := range viewerOffer(cfg.Publishers) {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			_ = pc.Close()
 			return nil, err
@@ -304,6 +307,25 @@ func startViewer(ctx context.Context, api *webrtc.API, pcConf webrtc.Configurati
 	return v, nil
 }
 
+// viewerOffer lists a viewer's receive-only m-lines. One publisher: one audio and one video,
+// a plain WHEP player (today's figure). A stage: what the watch page offers for that many
+// slots (web/static/js/stage-tiles.js), one audio m-line per slot (every voice, unmixed),
+// then the active speaker's camera, the screen share and one camera per slot (the strip).
+func viewerOffer(publishers int) []webrtc.RTPCodecType {
+	a, v := webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo
+	if publishers <= 1 {
+		return []webrtc.RTPCodecType{a, v}
+	}
+	var out []webrtc.RTPCodecType
+	for range publishers {
+		out = append(out, a)
+	}
+	for range 2 + publishers {
+		out = append(out, v)
+	}
+	return out
+}
+
 // read runs on pion's OnTrack goroutine until the PeerConnection closes.
 func (v *viewer) read(tr *webrtc.TrackRemote, rec *recorder) {
 	buf := make([]byte, 1500)
@@ -329,10 +351,12 @@ func (v *viewer) read(tr *webrtc.TrackRemote, rec *recorder) {
 			rec.hist.add(time.Duration(now - st.sent))
 		}
 		v.mu.Lock()
-		if st.kind == kindVideo {
-			v.video.add(st.seq)
-		} else {
-			v.audio.add(st.seq)
+		if int(st.pub) < len(v.video) {
+			if st.kind == kindVideo {
+				v.video[st.pub].add(st.seq)
+			} else {
+				v.audio[st.pub].add(st.seq)
+			}
 		}
 		v.mu.Unlock()
 	}

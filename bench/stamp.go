@@ -8,8 +8,9 @@ import (
 )
 
 // Every synthetic packet ends with a 16-byte stamp so a viewer can compute
-// latency and loss from the payload alone: magic "LB", kind, flags, a per-kind
-// sequence number and the send time in Unix nanoseconds.
+// latency and loss from the payload alone: magic "LB", kind, flags (low nibble)
+// and publisher index (high nibble: a stage has several), a per-publisher,
+// per-kind sequence number and the send time in Unix nanoseconds.
 const stampLen = 16
 
 const (
@@ -21,13 +22,14 @@ const (
 
 type stamp struct {
 	kind, flags byte
+	pub         byte // publisher index 0..15: 0 is the stream key's presenter
 	seq         uint32
 	sent        int64 // unix nanos
 }
 
 func putStamp(payload []byte, s stamp) {
 	b := payload[len(payload)-stampLen:]
-	b[0], b[1], b[2], b[3] = 'L', 'B', s.kind, s.flags
+	b[0], b[1], b[2], b[3] = 'L', 'B', s.kind, s.flags&0x0f|s.pub<<4
 	binary.BigEndian.PutUint32(b[4:8], s.seq)
 	binary.BigEndian.PutUint64(b[8:16], uint64(s.sent))
 }
@@ -40,7 +42,7 @@ func readStamp(payload []byte) (stamp, bool) {
 	if b[0] != 'L' || b[1] != 'B' || b[2] > kindVideo {
 		return stamp{}, false
 	}
-	return stamp{kind: b[2], flags: b[3], seq: binary.BigEndian.Uint32(b[4:8]), sent: int64(binary.BigEndian.Uint64(b[8:16]))}, true
+	return stamp{kind: b[2], flags: b[3] & 0x0f, pub: b[3] >> 4, seq: binary.BigEndian.Uint32(b[4:8]), sent: int64(binary.BigEndian.Uint64(b[8:16]))}, true
 }
 
 // latencyHist is a lock-free histogram of 20 µs buckets up to 2 s, shared by

@@ -22,7 +22,8 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // benchFanout publishes a synthetic presenter and N viewers against a running server. Without
-// --room it creates a throwaway webinar in the server's data directory (--data).
+// --room it creates a throwaway webinar in the server's data directory (--data). With
+// --publishers N > 1 it also puts N-1 panelists on stage, created in that store.
 func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench fanout", flag.ContinueOnError)
 	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
@@ -35,17 +36,27 @@ func benchFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	key := fs.String("stream-key", "", "stream key of --room")
 	data := fs.String("data", defaultConfig().Data, "server data directory, to create a webinar when --room is not given")
 	store := fs.String("store", defaultConfig().Store, storeUsage)
+	publishers := fs.Int("publishers", 1, "publishers on stage, 1..6: the stream key's plus N-1 panelists (created in --data) publishing with their own API tokens")
+	panelistKbps := fs.Int("panelist-video-kbps", 500, "camera bitrate of publishers 2..N")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *publishers < 1 || *publishers > 6 {
+		return fmt.Errorf("--publishers must be 1..6, not %d", *publishers)
 	}
 	var err error
 	*room, *key, err = benchWebinar(ctx, *room, *key, *store, *data)
 	if err != nil {
 		return err
 	}
+	tokens, err := benchPanelists(ctx, *store, *data, *room, *publishers-1)
+	if err != nil {
+		return err
+	}
 	log, _ := newLogger("warn")
 	rep, err := bench.Fanout(ctx, bench.FanoutConfig{
 		URL: *url, ViewURL: *viewURL, Room: *room, StreamKey: *key, Viewers: *viewers, Duration: *duration, VideoKbps: *kbps, JoinConcurrency: *joins, Logger: log,
+		Publishers: *publishers, PanelistTokens: tokens, PanelistVideoKbps: *panelistKbps,
 	})
 	if err != nil {
 		return err
@@ -121,4 +132,32 @@ func benchWebinar(ctx context.Context, room, key, store, data string) (string, s
 		return err
 	})
 	return w.ID, w.StreamKey, err
+}
+
+// benchPanelists makes n panelists of webinar room in the store, each a new account with an
+// API token (the bearer a panelist's encoder publishes with on POST /whip), and returns the
+// tokens. The accounts are named after the webinar, so runs never collide.
+func benchPanelists(ctx context.Context, store, data, room string, n int) ([]string, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var tokens []string
+	err := withStore(ctx, store, data, func(st *models.Store) error {
+		for k := range n {
+			u, err := st.CreateUser(ctx, models.NewUser{Email: fmt.Sprintf("bench-panelist-%d-%s@bench.invalid", k+2, room), DisplayName: fmt.Sprintf("Panelist %d", k+2)})
+			if err != nil {
+				return fmt.Errorf("bench panelist: %w", err)
+			}
+			if err := st.SetMember(ctx, room, u.ID, models.RolePanelist); err != nil {
+				return fmt.Errorf("bench panelist: %w", err)
+			}
+			_, tok, err := st.CreateAPIToken(ctx, u.ID, "bench fanout")
+			if err != nil {
+				return fmt.Errorf("bench panelist: %w", err)
+			}
+			tokens = append(tokens, tok)
+		}
+		return nil
+	})
+	return tokens, err
 }
