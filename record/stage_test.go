@@ -1,0 +1,91 @@
+package record
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"lectern/broadcast"
+)
+
+func member(key, name string, slot int, session string) broadcast.StageMember {
+	return broadcast.StageMember{Publisher: broadcast.Publisher{Key: key, Name: name}, Session: session, Slot: slot}
+}
+
+// One presenter on a stage recording gives the same tracks as before stage audio existed:
+// Opus, then the two video tracks, the Opus one named after the speaker.
+func TestStageOnePresenterKeepsTheLayout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.webm")
+	r, err := Create(path, Options{StageAudio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := r.Join(member("a", "Ada Lovelace", 2, "s1"))
+	cam := &synth{}
+	for range 100 { // 2 s
+		tap.WriteAudio("s1", cam.audio())
+		r.WriteAudio("s1", cam.audio()) // the room Tap's copy is not recorded twice
+		for _, p := range cam.videoFrame() {
+			r.WriteVideo("s1", "video/VP8", p)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := readWebM(t, path, false)
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8"}) || p.blocks[audioTrack] != 100 {
+		t.Fatalf("tracks %v blocks %v", p.codecs, p.blocks)
+	}
+	codecs, _, _ := probe(t, path)
+	if !slices.Equal(codecs, []string{"opus", "vp8", "vp8"}) {
+		t.Errorf("ffprobe streams %v", codecs)
+	}
+	if st := probeStreams(t, path); st[0].Tags.Title != "Ada Lovelace" {
+		t.Errorf("audio track named %q", st[0].Tags.Title)
+	}
+}
+
+// A slot keeps its track when its presenter reconnects or another takes the slot (both
+// named); a nameless presenter is named after the slot; slots never heard are not listed.
+func TestStageSlotsAndNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.webm")
+	r, err := Create(path, Options{StageAudio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	voices := map[string]*synth{}
+	say := func(m broadcast.StageMember, n int) {
+		tap := r.Join(m)
+		if voices[m.Session] == nil {
+			voices[m.Session] = &synth{}
+		}
+		for range n {
+			tap.WriteAudio(m.Session, voices[m.Session].audio())
+		}
+	}
+	cam := &synth{}
+	for _, p := range cam.videoFrame() { // starts the file
+		r.WriteVideo("v", "video/VP8", p)
+	}
+	say(member("a", "Ada", 0, "a1"), 10)
+	say(member("b", "", 3, "b1"), 10)
+	say(member("a", "Ada", 0, "a2"), 10) // reconnect: same slot, same name
+	say(member("c", "Charles", 3, "c1"), 10)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := readWebM(t, path, false)
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8", "A_OPUS"}) ||
+		p.blocks[audioTrack] != 20 || p.blocks[laneTrack(1)] != 20 {
+		t.Fatalf("tracks %v blocks %v", p.codecs, p.blocks)
+	}
+	var titles []string
+	for _, st := range probeStreams(t, path) {
+		if st.CodecType == "audio" {
+			titles = append(titles, st.Tags.Title)
+		}
+	}
+	if !slices.Equal(titles, []string{"Ada", "Speaker 4 / Charles"}) {
+		t.Errorf("audio tracks named %q", titles)
+	}
+}
