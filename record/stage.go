@@ -33,6 +33,9 @@ const (
 	nameCap = 96
 	// headerScan is how much of the file start is searched for the Tracks element.
 	headerScan = 64 << 10
+	// maxLagMs is how far a slot's audio may fall behind the newest block written before
+	// it is moved up: short of the sorter's window, past which its blocks would be dropped.
+	maxLagMs = sortWindowMs * 4 / 5
 )
 
 // lane is one stage slot's audio track.
@@ -108,6 +111,14 @@ func (r *Recorder) handleStage(it item) {
 	}
 	c := &r.laneClocks[it.lane]
 	ms := c.at(it.session, it.pkt.Timestamp, r.sessionStart(c, it.session))
+	if lag := r.lastMs - ms; lag > maxLagMs {
+		// The lane fell behind the timeline (a sender clock slower than the others', a
+		// burst held up in the network) so far that the muxer would drop its blocks:
+		// it moves up to the timeline, a short gap in the track rather than lost audio.
+		c.offset += lag
+		c.lastMs += lag
+		ms += lag
+	}
 	r.write(r.writers[laneTrack(it.lane)-1], true, ms, it.pkt.Payload)
 }
 

@@ -89,3 +89,37 @@ func TestStageSlotsAndNames(t *testing.T) {
 		t.Errorf("audio tracks named %q", titles)
 	}
 }
+
+// A presenter whose audio clock runs slow falls behind the others on the timeline; the
+// muxer would drop their blocks once they lag by its window, so the track moves up
+// instead: every packet is recorded.
+func TestStageSlowClockLosesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.webm")
+	r, err := Create(path, Options{StageAudio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := r.Join(member("a", "Ada", 0, "a"))
+	slow := r.Join(member("b", "Bob", 1, "b"))
+	cam, a := &synth{}, &synth{}
+	var bts uint32
+	for i := range 500 { // 10 s, Bob's clock 20 % slow
+		fast.WriteAudio("a", a.audio())
+		bts += 768
+		pkt := a.audio()
+		pkt.Timestamp = bts
+		slow.WriteAudio("b", pkt)
+		if i%5 < 3 {
+			for _, p := range cam.videoFrame() {
+				r.WriteVideo("a", "video/VP8", p)
+			}
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := readWebM(t, path, false)
+	if p.blocks[audioTrack] != 500 || p.blocks[laneTrack(1)] != 500 {
+		t.Fatalf("blocks %v, want 500 of each speaker", p.blocks)
+	}
+}
