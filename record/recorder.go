@@ -11,6 +11,9 @@
 // included). The camera is not lost while the screen is shown: it goes to a
 // second video track, "Camera during screen share". Each camera frame is
 // written once, so a webinar without screen share costs no extra bytes.
+//
+// Audio is unmixed: with several presenters on the stage, each one's Opus goes
+// to a track of its own, named after them (stage.go).
 package record
 
 import (
