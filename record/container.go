@@ -127,6 +127,7 @@ func (r *Recorder) start(f format, codecPrivate []byte) {
 // Should that fail, the file keeps every declared track (some possibly empty).
 func (r *Recorder) listHeard(declared []webm.TrackEntry) {
 	r.headerVer = r.lanesVer.Load()
+	r.laneCount = r.heardLanes()
 	err := r.findTracks(declared)
 	if err == nil {
 		err = r.declareLanes()

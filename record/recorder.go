@@ -63,9 +63,8 @@ type Options struct {
 	// (screen false) or the screen share (screen true) restarts, lost a packet
 	// or is to become the main picture, and the recording waits for its keyframe.
 	NeedKeyframe func(screen bool)
-	// StageAudio records every stage presenter's own audio, one track per stage slot
-	// (stage.go), fed through the recorder's StageTap methods; the room Tap's audio (the
-	// active speaker's) is then not recorded.
+	// StageAudio records every stage presenter's own audio, one track per stage slot,
+	// beside the active speaker's (stage.go), fed through the recorder's StageTap methods.
 	StageAudio bool
 }
 
@@ -100,6 +99,7 @@ type Recorder struct {
 	codecPrivate []byte
 	laneClocks   [broadcast.MaxStage]trackClock
 	headerVer    uint64 // lanesVer the Tracks element lists
+	laneCount    int    // lanes at headerVer
 	tracksAt     int64  // where the Tracks element is in the file
 	tracksElem   []byte // and what it was as declared (nil: never rewritten)
 
@@ -170,12 +170,9 @@ func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 	}
 }
 
-// WriteAudio queues a presenter Opus packet (broadcast.Tap).
-// With StageAudio it is ignored: every presenter's audio comes through Join.
+// WriteAudio queues a presenter Opus packet (broadcast.Tap): the active speaker's.
 func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) {
-	if !r.opts.StageAudio {
-		r.enqueue(srcAudio, 0, "", session, pkt)
-	}
+	r.enqueue(srcAudio, 0, "", session, pkt)
 }
 
 // WriteVideo queues a presenter camera packet (broadcast.VideoTap). VP8 and

@@ -16,18 +16,21 @@ import (
 	"lectern/broadcast"
 )
 
-// Every stage presenter's own audio, unmixed: with Options.StageAudio the recorder is a
-// broadcast.StageTap and gives each stage slot that had a publisher an Opus track of its
-// own, named after the speaker ("A / B" when two people used the slot in turn). The first
-// slot heard is track 1, so a one-presenter file keeps today's layout (Opus, then the two
-// video tracks); the others are tracks 4 to 8.
+// Every stage presenter's own audio, unmixed: with Options.StageAudio the recorder is also a
+// broadcast.StageTap. Track 1 stays the active speaker's audio (the room Tap's): it is what
+// a browser plays (players play one audio track) and what re-transcription reads, and with
+// one presenter it is all there is, so a one-presenter file keeps its layout (Opus, then the
+// two video tracks), track 1 named after the speaker. Once a second stage slot is heard,
+// each slot gets an Opus track of its own from then on, tracks 4 to 9, named after the
+// speaker ("A / B" when two people used the slot in turn), and track 1 is renamed "Active
+// speaker".
 //
 // Matroska fixes its tracks in the header, written when the file starts, and a track nobody
 // spoke on would show as an empty stream. So every possible track is declared with a name
 // padded to nameCap bytes (EBML strings may end in zero bytes), and the Tracks element is
-// then rewritten in place, same size, listing only the slots heard so far and an EBML Void
-// for the rest. A slot heard later is added to it before its first block is written, so a
-// file cut short by a crash lists exactly the tracks it holds.
+// then rewritten in place, same size, listing only the tracks in use and an EBML Void for
+// the rest. A track is listed before its first block is written, so a file cut short by a
+// crash lists exactly the tracks it holds.
 const (
 	// nameCap is the room a track's name has in the header, in bytes.
 	nameCap = 96
@@ -89,25 +92,24 @@ func (r *Recorder) Join(m broadcast.StageMember) broadcast.Tap {
 func (r *Recorder) Leave(broadcast.StageMember) {}
 
 // laneTrack is the Matroska track number of lane i.
-func laneTrack(i int) uint64 {
-	if i == 0 {
-		return audioTrack
-	}
-	return cameraTrack + uint64(i)
-}
+func laneTrack(i int) uint64 { return cameraTrack + 1 + uint64(i) }
 
-// handleStage writes one stage presenter's Opus packet to its slot's track, timed like the
-// other tracks: RTP time from the session's first packet, placed where the timeline was when
-// the session's audio began.
+// handleStage writes one stage presenter's Opus packet to its slot's track, once two slots
+// were heard, timed like the other tracks: RTP time from the session's first packet, placed
+// where the timeline was when the track's audio began.
 func (r *Recorder) handleStage(it item) {
 	if len(it.pkt.Payload) == 0 {
 		return
 	}
 	if v := r.lanesVer.Load(); v != r.headerVer {
 		r.headerVer = v
+		r.laneCount = r.heardLanes()
 		if err := r.declareLanes(); err != nil {
 			r.fail(err)
 		}
+	}
+	if r.laneCount < 2 { // track 1 holds the only presenter's audio
+		return
 	}
 	c := &r.laneClocks[it.lane]
 	ms := c.at(it.session, it.pkt.Timestamp, r.sessionStart(c, it.session))
@@ -122,9 +124,17 @@ func (r *Recorder) handleStage(it item) {
 	r.write(r.writers[laneTrack(it.lane)-1], true, ms, it.pkt.Payload)
 }
 
-// laneName is lane i's track name, padded to nameCap bytes.
-func laneName(names []string) string {
-	s := "Audio"
+// heardLanes is how many stage slots were heard so far.
+func (r *Recorder) heardLanes() int {
+	r.stageMu.Lock()
+	defer r.stageMu.Unlock()
+	return len(r.lanes)
+}
+
+// laneName is a track's name from the names of its speakers (def: none yet), padded to
+// nameCap bytes.
+func laneName(names []string, def string) string {
+	s := def
 	if len(names) > 0 {
 		s = strings.Join(names, " / ")
 	}
@@ -135,9 +145,10 @@ func laneName(names []string) string {
 	return s + strings.Repeat("\x00", nameCap-len(s))
 }
 
-// stageTracks are the tracks of a stage recording: all of them (heard false), as declared
-// when the file starts, or only track 1, the video tracks and the slots heard so far.
-func (r *Recorder) stageTracks(f format, codecPrivate []byte, heard bool) []webm.TrackEntry {
+// stageTracks are the tracks of a stage recording: all of them (inUse false), as declared
+// when the file starts, or those in use: track 1, the video tracks and, once two slots were
+// heard, each slot's.
+func (r *Recorder) stageTracks(f format, codecPrivate []byte, inUse bool) []webm.TrackEntry {
 	r.stageMu.Lock()
 	lanes := make([][]string, len(r.lanes))
 	for i, l := range r.lanes {
@@ -145,20 +156,25 @@ func (r *Recorder) stageTracks(f format, codecPrivate []byte, heard bool) []webm
 	}
 	r.stageMu.Unlock()
 	all := tracks(f, codecPrivate)
-	n := broadcast.MaxStage
-	if heard {
-		n = max(len(lanes), 1)
+	if inUse && len(lanes) < 2 {
+		var names []string
+		if len(lanes) == 1 {
+			names = lanes[0]
+		}
+		all[0].Name = laneName(names, all[0].Name)
+		return all
 	}
+	n := broadcast.MaxStage
+	if inUse {
+		n = len(lanes)
+	}
+	all[0].Name = laneName(nil, "Active speaker")
 	for i := range n {
 		var names []string
 		if i < len(lanes) {
 			names = lanes[i]
 		}
-		if i == 0 {
-			all[0].Name = laneName(names)
-			continue
-		}
-		all = append(all, webm.TrackEntry{Name: laneName(names), TrackNumber: laneTrack(i), TrackUID: laneTrack(i),
+		all = append(all, webm.TrackEntry{Name: laneName(names, "Speaker"), TrackNumber: laneTrack(i), TrackUID: laneTrack(i),
 			CodecID: "A_OPUS", TrackType: 2, Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2}})
 	}
 	return all

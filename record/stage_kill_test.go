@@ -27,7 +27,9 @@ func recordStageForever(path string) {
 			grace = r.Join(broadcast.StageMember{Publisher: broadcast.Publisher{Key: "g", Name: "Grace Hopper"}, Session: "g", Slot: 1})
 		}
 		for t := 0; t < 100; t += 20 {
-			ada.WriteAudio("a", cam.audio())
+			pkt := cam.audio()
+			ada.WriteAudio("a", pkt)
+			r.WriteAudio("a", pkt) // the active speaker
 			if grace != nil {
 				grace.WriteAudio("g", voice.audio())
 			}
@@ -41,8 +43,8 @@ func recordStageForever(path string) {
 	}
 }
 
-// A stage recording killed mid-way lists exactly the presenters' tracks heard before the
-// kill, named, and each holds their audio up to its last cluster.
+// A stage recording killed mid-way lists exactly the tracks in use before the kill, named,
+// and each holds its audio up to the last cluster.
 func TestStageRecordingSurvivesSIGKILL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.webm")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -56,10 +58,10 @@ func TestStageRecordingSurvivesSIGKILL(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	p := readWebM(t, path, true)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8", "A_OPUS"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8", "A_OPUS", "A_OPUS"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
-	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[laneTrack(1)] < 50 || p.blocks[videoTrack] < 60 {
+	if p.clusters < 2 || p.blocks[audioTrack] < 100 || p.blocks[laneTrack(0)] < 50 || p.blocks[laneTrack(1)] < 50 || p.blocks[videoTrack] < 60 {
 		t.Fatalf("killed recording kept %d clusters, blocks %v", p.clusters, p.blocks)
 	}
 	var titles []string
@@ -71,7 +73,7 @@ func TestStageRecordingSurvivesSIGKILL(t *testing.T) {
 			titles = append(titles, st.Tags.Title)
 		}
 	}
-	if !slices.Equal(titles, []string{"Ada Lovelace", "Grace Hopper"}) {
+	if !slices.Equal(titles, []string{"Active speaker", "Ada Lovelace", "Grace Hopper"}) {
 		t.Errorf("ffprobe audio streams %q", titles)
 	}
 	t.Logf("after SIGKILL at 5 s: %d clusters, blocks %v", p.clusters, p.blocks)

@@ -105,8 +105,8 @@ func (p *livePublisher) speak(t *testing.T, pkts [][]byte) {
 }
 
 // Two presenters on one stage, the second joining once the file has started, speak at
-// once: the recording holds each one's audio on its own track, named after them, where it
-// was said on the recording's timeline.
+// once: beside the active speaker's track, the recording holds each one's audio on its own
+// track, named after them, where it was said on the recording's timeline.
 func TestRecordStageEveryPresentersAudio(t *testing.T) {
 	s, err := broadcast.New(broadcast.Config{IncludeLoopback: true, PLIInterval: 100 * time.Millisecond}, prometheus.NewRegistry())
 	if err != nil {
@@ -141,35 +141,41 @@ func TestRecordStageEveryPresentersAudio(t *testing.T) {
 	}
 
 	p := readWebM(t, path, false)
-	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8", "A_OPUS"}) {
+	if !slices.Equal(p.codecs, []string{"A_OPUS", "V_VP8", "V_VP8", "A_OPUS", "A_OPUS"}) {
 		t.Fatalf("tracks %v", p.codecs)
 	}
-	streams := probeStreams(t, path)
 	var audio []probedStream
-	for _, st := range streams {
+	for _, st := range probeStreams(t, path) {
 		if st.CodecType == "audio" {
 			audio = append(audio, st)
 		}
 	}
-	if len(audio) != 2 || audio[0].Tags.Title != "Ada Lovelace" || audio[1].Tags.Title != "Grace Hopper" {
-		t.Fatalf("ffprobe audio streams %+v, want Ada Lovelace's and Grace Hopper's", audio)
+	if len(audio) != 3 || audio[0].Tags.Title != "Active speaker" || audio[1].Tags.Title != "Ada Lovelace" || audio[2].Tags.Title != "Grace Hopper" {
+		t.Fatalf("ffprobe audio streams %+v, want the active speaker's, Ada Lovelace's and Grace Hopper's", audio)
+	}
+	// The active speaker's track sounds all along; each presenter's own track from when
+	// the second one came on stage.
+	_, loud := decodeTone(t, path, 0)
+	if loud < aSecs-1 {
+		t.Errorf("the active speaker's track has %.2f s of sound, %v s were said", loud, aSecs)
 	}
 	for i, want := range []struct {
 		hz, secs float64
 		from     float64
-	}{{440, aSecs, 0}, {1000, bSecs, bLate}} {
-		hz, loud := decodeTone(t, path, i)
+	}{{440, aSecs - bLate, bLate}, {1000, bSecs, bLate}} {
+		st := audio[i+1]
+		hz, loud := decodeTone(t, path, i+1)
 		if math.Abs(hz-want.hz) > want.hz/10 {
-			t.Errorf("audio track %d (%s) sounds at %.0f Hz, want %.0f", i, audio[i].Tags.Title, hz, want.hz)
+			t.Errorf("audio track %q sounds at %.0f Hz, want %.0f", st.Tags.Title, hz, want.hz)
 		}
 		if math.Abs(loud-want.secs) > 1 {
-			t.Errorf("audio track %d (%s) has %.2f s of sound, %v s were said", i, audio[i].Tags.Title, loud, want.secs)
+			t.Errorf("audio track %q has %.2f s of sound, want ~%v s", st.Tags.Title, loud, want.secs)
 		}
-		start, _ := strconv.ParseFloat(audio[i].StartTime, 64)
+		start, _ := strconv.ParseFloat(st.StartTime, 64)
 		if math.Abs(start-want.from) > 0.7 {
-			t.Errorf("audio track %d (%s) starts at %.2f s, the speaker began at ~%v s", i, audio[i].Tags.Title, start, want.from)
+			t.Errorf("audio track %q starts at %.2f s, the second speaker began at ~%v s", st.Tags.Title, start, want.from)
 		}
-		t.Logf("track %d %q: %.0f Hz, %.2f s of sound from %.2f s, %d packets", i, audio[i].Tags.Title, hz, loud, start, audio[i].Packets())
+		t.Logf("track %q: %.0f Hz, %.2f s of sound from %.2f s, %d packets", st.Tags.Title, hz, loud, start, st.Packets())
 	}
 }
 
