@@ -180,16 +180,21 @@ func (r *Recorder) stageTracks(f format, codecPrivate []byte, inUse bool) []webm
 	return all
 }
 
+// trackEntries encodes as a Tracks element's content; tracksElement as the element, the way
+// ebml-go writes it in the header.
+type (
+	trackEntries struct {
+		TrackEntry []webm.TrackEntry `ebml:"TrackEntry"`
+	}
+	tracksElement struct {
+		Tracks trackEntries `ebml:"Tracks"`
+	}
+)
+
 // findTracks remembers where the file's Tracks element (as declared) is, for declareLanes.
 func (r *Recorder) findTracks(declared []webm.TrackEntry) error {
 	var elem bytes.Buffer
-	if err := ebml.Marshal(&struct {
-		Tracks struct {
-			TrackEntry []webm.TrackEntry `ebml:"TrackEntry"`
-		} `ebml:"Tracks"`
-	}{Tracks: struct {
-		TrackEntry []webm.TrackEntry `ebml:"TrackEntry"`
-	}{declared}}, &elem); err != nil {
+	if err := ebml.Marshal(&tracksElement{Tracks: trackEntries{declared}}, &elem); err != nil {
 		return fmt.Errorf("encode tracks: %w", err)
 	}
 	head := make([]byte, headerScan)
@@ -211,9 +216,7 @@ func (r *Recorder) declareLanes() error {
 		return nil
 	}
 	var body bytes.Buffer
-	if err := ebml.Marshal(&struct {
-		TrackEntry []webm.TrackEntry `ebml:"TrackEntry"`
-	}{r.stageTracks(r.format, r.codecPrivate, true)}, &body); err != nil {
+	if err := ebml.Marshal(&trackEntries{r.stageTracks(r.format, r.codecPrivate, true)}, &body); err != nil {
 		return fmt.Errorf("encode tracks: %w", err)
 	}
 	// The element keeps its ID and size field; the entries no longer listed become a Void.
