@@ -99,19 +99,42 @@ func (r *Recorder) start(f format, codecPrivate []byte) {
 		EBMLVersion: 1, EBMLReadVersion: 1, EBMLMaxIDLength: 4, EBMLMaxSizeLength: 8,
 		DocType: f.docType, DocTypeVersion: 4, DocTypeReadVersion: 2,
 	}))
-	ws, err := webm.NewSimpleBlockWriter(r.f, tracks(f, codecPrivate), opts...)
+	declared := tracks(f, codecPrivate)
+	if r.opts.StageAudio {
+		declared = r.stageTracks(f, codecPrivate, false)
+	}
+	ws, err := webm.NewSimpleBlockWriter(r.f, declared, opts...)
 	if err != nil {
 		r.dead = true
 		r.fail(fmt.Errorf("start %s: %w", f.docType, err))
 		return
 	}
+	r.writers, r.format, r.codecPrivate = ws, f, codecPrivate
 	r.audio, r.video, r.camera = ws[0], ws[1], ws[2]
+	if r.opts.StageAudio {
+		r.listHeard(declared)
+	}
 	r.videoMime = mimeVP8
 	if f == mkvFormat {
 		r.videoMime = mimeH264
 	}
 	for _, it := range pending {
 		r.handle(it)
+	}
+}
+
+// listHeard rewrites the header just written to list only the stage slots heard so far.
+// Should that fail, the file keeps every declared track (some possibly empty).
+func (r *Recorder) listHeard(declared []webm.TrackEntry) {
+	r.headerVer = r.lanesVer.Load()
+	r.laneCount = r.heardLanes()
+	err := r.findTracks(declared)
+	if err == nil {
+		err = r.declareLanes()
+	}
+	if err != nil {
+		r.tracksElem = nil
+		r.opts.Log.Warn("recording lists every stage slot's track", "err", err)
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 // ends with SIGKILL mid-recording.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("LECTERN_RECORD_HELPER"); path != "" {
+		if os.Getenv("LECTERN_RECORD_STAGE") != "" {
+			recordStageForever(path)
+		}
 		if in := os.Getenv("LECTERN_RECORD_H264"); in != "" {
 			recordH264Forever(path, in)
 		}

@@ -43,6 +43,12 @@ func publishLive(t *testing.T, s *broadcast.Server, room string) *livePublisher 
 // m-line (sending only while run's share says so, as a browser does).
 func publishLiveWith(t *testing.T, s *broadcast.Server, room string, screen bool) *livePublisher {
 	t.Helper()
+	return publishLiveAs(t, s, room, screen, broadcast.Publisher{})
+}
+
+// publishLiveAs is publishLiveWith for a stage presenter's credential.
+func publishLiveAs(t *testing.T, s *broadcast.Server, room string, screen bool, who broadcast.Publisher) *livePublisher {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -89,7 +95,7 @@ func publishLiveWith(t *testing.T, s *broadcast.Server, room string, screen bool
 			}
 		}()
 	}
-	connectPublisher(t, s, room, pc)
+	connectPublisherAs(t, s, room, pc, who)
 	return p
 }
 
@@ -226,6 +232,12 @@ func TestRecordRealPublisher(t *testing.T) {
 // connection is up.
 func connectPublisher(t *testing.T, s *broadcast.Server, room string, pc *webrtc.PeerConnection) {
 	t.Helper()
+	connectPublisherAs(t, s, room, pc, broadcast.Publisher{})
+}
+
+// connectPublisherAs is connectPublisher for a stage presenter's credential.
+func connectPublisherAs(t *testing.T, s *broadcast.Server, room string, pc *webrtc.PeerConnection, who broadcast.Publisher) {
+	t.Helper()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +258,7 @@ func connectPublisher(t *testing.T, s *broadcast.Server, room string, pc *webrtc
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sess, err := s.Publish(ctx, room, pc.LocalDescription().SDP)
+	sess, err := s.PublishAs(ctx, room, pc.LocalDescription().SDP, who)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,12 @@ type Broadcaster interface {
 	RequestScreenKeyframe(room string)
 }
 
+// StageBroadcaster is the part of broadcast.Server that gives every stage presenter's own
+// audio. A Manager whose Broadcaster has it records each stage slot on a track of its own.
+type StageBroadcaster interface {
+	AddStageTap(room string, t broadcast.StageTap) (remove func())
+}
+
 // Manager runs at most one recording per webinar, each a tap on the
 // webinar's broadcast room writing DIR/{webinar}/{id}.webm, or {id}.mkv when
 // the presenter sends H.264.
@@ -104,9 +110,11 @@ func (m *Manager) Start(webinar string) (id string, started bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", false, fmt.Errorf("record %s: %w", webinar, err)
 	}
+	sb, stage := m.bc.(StageBroadcaster)
 	rec, err := Create(path, Options{
-		Log:     m.log.With("webinar", webinar, "recording", id),
-		Dropped: m.dropped,
+		StageAudio: stage,
+		Log:        m.log.With("webinar", webinar, "recording", id),
+		Dropped:    m.dropped,
 		NeedKeyframe: func(screen bool) {
 			if screen {
 				m.bc.RequestScreenKeyframe(webinar)
@@ -118,7 +126,12 @@ func (m *Manager) Start(webinar string) (id string, started bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	m.active[webinar] = &active{id: id, rec: rec, remove: m.bc.AddTap(webinar, rec)}
+	remove := m.bc.AddTap(webinar, rec)
+	if stage {
+		untapRoom, untapStage := remove, sb.AddStageTap(webinar, rec)
+		remove = func() { untapStage(); untapRoom() }
+	}
+	m.active[webinar] = &active{id: id, rec: rec, remove: remove}
 	// A recording started mid-stream needs keyframes to begin its video.
 	m.bc.RequestKeyframe(webinar)
 	m.bc.RequestScreenKeyframe(webinar)

@@ -9,6 +9,7 @@ const (
 	srcAudio source = iota
 	srcCamera
 	srcScreen
+	srcStage // a stage presenter's own audio (stage.go)
 )
 
 const (

@@ -11,6 +11,9 @@
 // included). The camera is not lost while the screen is shown: it goes to a
 // second video track, "Camera during screen share". Each camera frame is
 // written once, so a webinar without screen share costs no extra bytes.
+//
+// Audio is unmixed: with several presenters on the stage, each one's Opus goes
+// to a track of its own, named after them (stage.go).
 package record
 
 import (
@@ -19,12 +22,15 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/at-wat/ebml-go/mkvcore"
 	"github.com/at-wat/ebml-go/webm"
 	"github.com/pion/rtp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"lectern/broadcast"
 )
 
 const (
@@ -40,6 +46,12 @@ const (
 	// sessionGapMs separates a reconnected presenter's first frame from the
 	// previous session's last one.
 	sessionGapMs = 20
+	// sortWindowMs is how far apart in time the tracks' blocks may reach the
+	// muxer (several presenters' audio, network jitter, a frame assembled late)
+	// without a block being dropped; sortMaxBlocks bounds the blocks held per
+	// track meanwhile (2.5 s of audio).
+	sortWindowMs  = 1000
+	sortMaxBlocks = 128
 )
 
 // Options configure a Recorder. Zero values are valid.
@@ -51,6 +63,9 @@ type Options struct {
 	// (screen false) or the screen share (screen true) restarts, lost a packet
 	// or is to become the main picture, and the recording waits for its keyframe.
 	NeedKeyframe func(screen bool)
+	// StageAudio records every stage presenter's own audio, one track per stage slot,
+	// beside the active speaker's (stage.go), fed through the recorder's StageTap methods.
+	StageAudio bool
 }
 
 // Recorder is a broadcast tap writing one WebM (or, for H.264, Matroska)
@@ -69,6 +84,7 @@ type Recorder struct {
 	audio       webm.BlockWriteCloser
 	video       webm.BlockWriteCloser
 	camera      webm.BlockWriteCloser
+	writers     []webm.BlockWriteCloser // every track's, by track number - 1
 	pending     []item
 	videoMime   string
 	sps, pps    []byte // H.264 parameter sets seen before the file started
@@ -78,6 +94,19 @@ type Recorder struct {
 	pic         picture
 	otherCodec  bool // a video packet in another codec was ignored (logged once)
 	dead        bool // the file could not be started: nothing more is written
+	// Stage audio (stage.go), owned by the writer goroutine.
+	format       format
+	codecPrivate []byte
+	laneClocks   [broadcast.MaxStage]trackClock
+	headerVer    uint64 // lanesVer the Tracks element lists
+	laneCount    int    // lanes at headerVer
+	tracksAt     int64  // where the Tracks element is in the file
+	tracksElem   []byte // and what it was as declared (nil: never rewritten)
+
+	// Lanes (stage.go), added by Join on presenters' read loops.
+	stageMu  sync.Mutex
+	lanes    []lane
+	lanesVer atomic.Uint64
 
 	mu       sync.Mutex
 	path     string
@@ -87,6 +116,7 @@ type Recorder struct {
 
 type item struct {
 	src     source
+	lane    int // srcStage: the slot's lane
 	mime    string
 	session string
 	pkt     *rtp.Packet
@@ -110,6 +140,9 @@ func Create(path string, opts Options) (*Recorder, error) {
 		path:       path,
 		audioClock: trackClock{rate: 48000},
 	}
+	for i := range r.laneClocks {
+		r.laneClocks[i].rate = 48000
+	}
 	r.pic.init()
 	go r.run()
 	return r, nil
@@ -117,9 +150,12 @@ func Create(path string, opts Options) (*Recorder, error) {
 
 func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 	// Each recorder gets its own sorter: the library's default is one shared
-	// instance.
+	// instance. It holds blocks until they span sortWindowMs (or a track has
+	// sortMaxBlocks waiting) and writes the oldest first, dropping a block older
+	// than one written: tracks may lag each other by up to the window.
 	sorter := mkvcore.MustBlockInterceptor(mkvcore.NewMultiTrackBlockSorter(
-		mkvcore.WithMaxDelayedPackets(16), mkvcore.WithSortRule(mkvcore.BlockSorterDropOutdated)))
+		mkvcore.WithMaxTimescaleDelay(sortWindowMs), mkvcore.WithMaxDelayedPackets(sortMaxBlocks),
+		mkvcore.WithSortRule(mkvcore.BlockSorterDropOutdated)))
 	info := *webm.DefaultSegmentInfo
 	info.MuxingApp, info.WritingApp = "lectern", "lectern"
 	info.DateUTC = time.Now().UTC()
@@ -134,14 +170,16 @@ func (r *Recorder) writerOptions() []mkvcore.BlockWriterOption {
 	}
 }
 
-// WriteAudio queues a presenter Opus packet (broadcast.Tap).
-func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) { r.enqueue(srcAudio, "", session, pkt) }
+// WriteAudio queues a presenter Opus packet (broadcast.Tap): the active speaker's.
+func (r *Recorder) WriteAudio(session string, pkt *rtp.Packet) {
+	r.enqueue(srcAudio, 0, "", session, pkt)
+}
 
 // WriteVideo queues a presenter camera packet (broadcast.VideoTap). VP8 and
 // H.264 are recorded; other codecs are ignored.
 func (r *Recorder) WriteVideo(session, mime string, pkt *rtp.Packet) {
 	if m, ok := recordable(mime); ok {
-		r.enqueue(srcCamera, m, session, pkt)
+		r.enqueue(srcCamera, 0, m, session, pkt)
 	}
 }
 
@@ -149,11 +187,11 @@ func (r *Recorder) WriteVideo(session, mime string, pkt *rtp.Packet) {
 // under the same rules as WriteVideo.
 func (r *Recorder) WriteScreen(session, mime string, pkt *rtp.Packet) {
 	if m, ok := recordable(mime); ok {
-		r.enqueue(srcScreen, m, session, pkt)
+		r.enqueue(srcScreen, 0, m, session, pkt)
 	}
 }
 
-func (r *Recorder) enqueue(src source, mime, session string, pkt *rtp.Packet) {
+func (r *Recorder) enqueue(src source, lane int, mime, session string, pkt *rtp.Packet) {
 	select {
 	case <-r.stop:
 		return
@@ -162,7 +200,7 @@ func (r *Recorder) enqueue(src source, mime, session string, pkt *rtp.Packet) {
 	// The caller reuses pkt after we return.
 	c := pkt.Clone()
 	select {
-	case r.q <- item{src: src, mime: mime, session: session, pkt: c}:
+	case r.q <- item{src: src, lane: lane, mime: mime, session: session, pkt: c}:
 	default:
 		if r.opts.Dropped != nil {
 			r.opts.Dropped.Inc()
@@ -198,7 +236,11 @@ func (r *Recorder) handle(it item) {
 		r.hold(it)
 		return
 	}
-	if it.src != srcAudio {
+	switch it.src {
+	case srcStage:
+		r.handleStage(it)
+		return
+	case srcCamera, srcScreen:
 		r.handleVideo(it)
 		return
 	}
@@ -246,7 +288,10 @@ func (r *Recorder) finish() {
 		_ = r.f.Close()
 		return
 	}
-	err := errors.Join(r.audio.Close(), r.video.Close(), r.camera.Close())
+	var err error
+	for _, w := range r.writers {
+		err = errors.Join(err, w.Close())
+	}
 	if err != nil {
 		r.fail(err)
 	}
