@@ -117,9 +117,7 @@ func TestClusterThreeNodes(t *testing.T) {
 		return true
 	})
 	checkIdentical(t, "phase 1", source, all)
-	waitFor(t, 15*time.Second, "B's cluster view: A originates, B and C relay", func() bool {
-		return clusterRoles(t, b.URL, admin, w.ID) == fmt.Sprintf("origin=%s relays=%s,%s", a.URL, b.URL, c.URL)
-	})
+	waitRoles(t, b.URL, admin, w.ID, fmt.Sprintf("origin=%s relays=%s,%s", a.URL, b.URL, c.URL))
 
 	// 2. Captions: B and C show A's finals with the same ids.
 	waitFor(t, 45*time.Second, "two finals on A, B and C", func() bool {
@@ -148,8 +146,10 @@ func TestClusterThreeNodes(t *testing.T) {
 			t.Errorf("viewer %d on %s got %d packets while NATS was away, want ≥ 250", i, v.node, got)
 		}
 	}
+	atDown := finalsBefore
 	nats.start()
 	back := time.Now()
+	t.Logf("A published %d finals while NATS was away", len(capA.finals())-atDown)
 	t.Logf("NATS away %s; packets per viewer meanwhile: min %d", back.Sub(down).Round(time.Millisecond), minDelta(before, during))
 	waitFor(t, 40*time.Second, "a new final on B and C after NATS is back", func() bool {
 		return capB.finalAfter(back) && capC.finalAfter(back)
@@ -186,6 +186,7 @@ func TestClusterThreeNodes(t *testing.T) {
 		return n > 0 && len(capB.finals()) >= n && len(capC.finals()) >= n
 	})
 	finals := capA.finals()
+	t.Logf("%d finals in all; B and C show each once with A's id and text", len(finals))
 	sameFinals(t, "whole speech", finals, capB.finals(), capC.finals())
 	if rep := bench.Score(spans, pub.Started, finals); rep.Missing > 0 {
 		t.Errorf("%d of %d sentences got no final on A:\n%s", rep.Missing, len(spans), rep)
@@ -211,23 +212,31 @@ func TestClusterThreeNodes(t *testing.T) {
 	sendCtx, stopSend := context.WithCancel(ctx)
 	defer stopSend()
 	go pub2.Send(sendCtx)
-	oldC := counts(viewers["C"])
+	oldB, oldC := counts(viewers["B"]), counts(viewers["C"])
 	fresh := []*clusterViewer{watch(t, ctx, api, c.URL, w.ID), watch(t, ctx, api, c.URL, w.ID)}
 	waitFor(t, 30*time.Second, "new viewers on C receive 150 packets from B", func() bool {
 		return fresh[0].count() >= 150 && fresh[1].count() >= 150
 	})
 	t.Logf("new viewers on C play %s after A was killed", time.Since(killed).Round(time.Millisecond))
 	checkIdentical(t, "after the takeover", source, fresh)
-	waitFor(t, 15*time.Second, "C's cluster view: B originates, C relays, A gone", func() bool {
-		return clusterRoles(t, c.URL, admin, w.ID) == fmt.Sprintf("origin=%s relays=%s", b.URL, c.URL)
+	waitRoles(t, c.URL, admin, w.ID, fmt.Sprintf("origin=%s relays=%s", b.URL, c.URL))
+	// The edge on C re-pulls from B: viewers who watched A's stream through C play again
+	// without reconnecting.
+	waitFor(t, 15*time.Second, "C's viewers from before the takeover get 100 more packets", func() bool {
+		for i, v := range viewers["C"] {
+			if v.count()-oldC[i] < 100 {
+				return false
+			}
+		}
+		return true
 	})
-	recovered := 0
-	for i, v := range viewers["C"] {
-		if v.count()-oldC[i] > 50 {
-			recovered++
+	recoveredB := 0
+	for i, v := range viewers["B"] {
+		if v.count()-oldB[i] > 50 {
+			recoveredB++
 		}
 	}
-	t.Logf("%d of %d viewers on C that watched A's stream got media again without reconnecting", recovered, len(viewers["C"]))
+	t.Logf("%d of %d viewers on B (now the origin) from before the takeover got media again without reconnecting", recoveredB, len(viewers["B"]))
 	t.Logf("whole test: %s", time.Since(began).Round(time.Millisecond))
 }
 
@@ -548,8 +557,19 @@ func checkIdentical(t *testing.T, when string, source [][]byte, vs []*clusterVie
 	t.Logf("%s: %d viewers byte-identical over %d common packets (source %d..%d)", when, len(vs), len(common), common[0], common[len(common)-1])
 }
 
+// waitRoles waits until a node's cluster view of the webinar is want.
+func waitRoles(t *testing.T, base, token, id, want string) {
+	t.Helper()
+	var got string
+	start := time.Now()
+	if !waitUntil(15*time.Second, func() bool { got = clusterRoles(base, token, id); return got == want }) {
+		t.Fatalf("cluster view on %s: %s, want %s", base, got, want)
+	}
+	t.Logf("cluster view on %s is %s after %s", base, want, time.Since(start).Round(time.Millisecond))
+}
+
 // clusterRoles summarises an admin's /api/status cluster view for one webinar.
-func clusterRoles(t *testing.T, base, token, id string) string {
+func clusterRoles(base, token, id string) string {
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/status", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
