@@ -117,7 +117,7 @@ func TestClusterThreeNodes(t *testing.T) {
 		return true
 	})
 	checkIdentical(t, "phase 1", source, all)
-	waitRoles(t, b.URL, admin, w.ID, fmt.Sprintf("origin=%s relays=%s,%s", a.URL, b.URL, c.URL))
+	waitRoles(t, b.URL, admin, w.ID, "origin="+a.URL+" relays="+strings.Join(slices.Sorted(slices.Values([]string{b.URL, c.URL})), ","))
 
 	// 2. Captions: B and C show A's finals with the same ids.
 	waitFor(t, 45*time.Second, "two finals on A, B and C", func() bool {
@@ -181,10 +181,12 @@ func TestClusterThreeNodes(t *testing.T) {
 		t.Fatal("presenter did not finish")
 	}
 	checkIdentical(t, "after the outage", source, all)
-	waitFor(t, 30*time.Second, "B and C hold all of A's finals", func() bool {
+	if !waitUntil(30*time.Second, func() bool {
 		n := len(capA.finals())
 		return n > 0 && len(capB.finals()) >= n && len(capC.finals()) >= n
-	})
+	}) {
+		t.Fatalf("B and C lack some of A's finals:\nA %s\nB %s\nC %s", finalIDs(capA.finals()), finalIDs(capB.finals()), finalIDs(capC.finals()))
+	}
 	finals := capA.finals()
 	t.Logf("%d finals in all; B and C show each once with A's id and text", len(finals))
 	sameFinals(t, "whole speech", finals, capB.finals(), capC.finals())
@@ -636,6 +638,14 @@ func (f *finalsReader) finalAfter(at time.Time) bool {
 		}
 	}
 	return false
+}
+
+func finalIDs(rs []bench.Received) string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID + "@" + r.At.Format("15:04:05.000")
+	}
+	return strings.Join(ids, " ")
 }
 
 // sameFinals asserts B's and C's streams hold each of want once, with its id and text.
