@@ -173,6 +173,9 @@ func (b *Bus) renew() {
 			nrev, err = b.origins.Create(ctx, w, val)
 		}
 		if errors.Is(err, jetstream.ErrKeyExists) {
+			nrev, err = b.retakeOwn(ctx, w, val)
+		}
+		if errors.Is(err, errHeldElsewhere) {
 			b.log.Warn("origin lease lost to another node", "webinar", w)
 			b.mu.Lock()
 			delete(b.claims, w)
@@ -189,6 +192,27 @@ func (b *Bus) renew() {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// errHeldElsewhere: the webinar's origin entry names another node.
+var errHeldElsewhere = errors.New("origin held by another node")
+
+// retakeOwn rewrites an origin entry that exists at a revision this node does not know,
+// when the entry names this node: a renewal whose answer timed out (NATS slow or just
+// back) may still have been written, and that is no reason to give the webinar up.
+func (b *Bus) retakeOwn(ctx context.Context, webinar string, val []byte) (uint64, error) {
+	e, err := b.origins.Get(ctx, webinar)
+	if err != nil {
+		return 0, fmt.Errorf("origin of %s: %w", webinar, err)
+	}
+	holder, err := decodeNode(e.Value())
+	if err != nil {
+		return 0, err
+	}
+	if holder.ID != b.cfg.Self.ID {
+		return 0, errHeldElsewhere
+	}
+	return b.origins.Update(ctx, webinar, val, e.Revision())
 }
 
 // heartbeat is what other nodes know of this one: the Node and its per-webinar counts.
