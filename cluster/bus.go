@@ -65,13 +65,16 @@ type Bus struct {
 	draining atomic.Bool
 	report   atomic.Pointer[Report] // the latest sample of cfg.Report, taken each beat
 
-	mu       sync.Mutex
-	claims   map[string]uint64         // webinar → revision of this node's origin entry
-	peers    map[string]peer           // other nodes by id, from their heartbeats
-	counts   map[string]map[string]int // kind → webinar → this node's number, as set
-	onChange []func(kind, webinar string)
-	onLink   []linkWatch
-	linkSeq  int
+	mu     sync.Mutex
+	claims map[string]uint64 // webinar → revision of this node's origin entry
+	// releasing is held (read) while a release talks to NATS, so Close hangs up only after
+	// every release under way has deleted its entry.
+	releasing sync.RWMutex
+	peers     map[string]peer           // other nodes by id, from their heartbeats
+	counts    map[string]map[string]int // kind → webinar → this node's number, as set
+	onChange  []func(kind, webinar string)
+	onLink    []linkWatch
+	linkSeq   int
 	// demandOut is this node's readers per webinar and language, repeated each beat.
 	demandOut map[string]map[string]int
 
@@ -270,6 +273,8 @@ func (b *Bus) Close() {
 	for _, w := range webinars {
 		b.ReleaseOrigin(w)
 	}
+	b.releasing.Lock() // a release that took its claim before the loop above ends first
+	defer b.releasing.Unlock()
 	b.nc.Drain() //nolint:errcheck // best effort: pending publishes go out before the close
 	b.nc.Close()
 	b.shutdownServer()

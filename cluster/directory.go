@@ -82,6 +82,8 @@ func (b *Bus) ClaimOrigin(ctx context.Context, webinar string) (Node, bool, erro
 
 // ReleaseOrigin deletes this node's entry, only if it is still ours.
 func (b *Bus) ReleaseOrigin(webinar string) {
+	b.releasing.RLock()
+	defer b.releasing.RUnlock()
 	b.mu.Lock()
 	rev, ok := b.claims[webinar]
 	delete(b.claims, webinar)
