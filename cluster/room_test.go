@@ -27,7 +27,14 @@ func nextEvent(t *testing.T, sub *room.Subscription) (room.Event, bool) {
 	case ev := <-sub.C:
 		return ev, true
 	case <-sub.Done:
-		return room.Event{}, false
+		// Both may be ready at once: the event queued before the close comes first, as the
+		// channel handler sends it.
+		select {
+		case ev := <-sub.C:
+			return ev, true
+		default:
+			return room.Event{}, false
+		}
 	case <-time.After(2 * time.Second):
 		return room.Event{}, false
 	}

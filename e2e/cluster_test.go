@@ -404,27 +404,7 @@ func watch(t *testing.T, ctx context.Context, api *webrtc.API, base, id string) 
 			v.read(tr)
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/whep/"+id, strings.NewReader(pc.LocalDescription().SDP))
-	req.Header.Set("Content-Type", "application/sdp")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("WHEP %s: %d %s", base, res.StatusCode, answer)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+	if err := negotiateWHEP(ctx, pc, base+"/whep/"+id); err != nil {
 		t.Fatal(err)
 	}
 	return v

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -229,27 +228,7 @@ func (v *whepViewer) join(ctx context.Context, url string) error {
 			endOnce.Do(func() { close(v.ended) })
 		}
 	})
-	offer, err := v.pc.CreateOffer(nil)
-	if err != nil {
-		return err
-	}
-	gathered := webrtc.GatheringCompletePromise(v.pc)
-	if err := v.pc.SetLocalDescription(offer); err != nil {
-		return err
-	}
-	<-gathered
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(v.pc.LocalDescription().SDP))
-	req.Header.Set("Content-Type", "application/sdp")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	answer, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("WHEP: %s: %s", res.Status, bytes.TrimSpace(answer))
-	}
-	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+	if err := negotiateWHEP(ctx, v.pc, url); err != nil {
 		return err
 	}
 	select {

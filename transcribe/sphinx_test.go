@@ -57,10 +57,11 @@ func speechPair(t testing.TB, a, b string) string {
 		}
 	}
 	pair := filepath.Join(dir, "pair.wav")
-	// Silence of 1 s before, 1.5 s between and 1 s after the sentences.
+	// Silence of 1 s before, 1.5 s between and 1 s after the sentences. -R: the dither sox
+	// adds to generated silence is the same every run, so the words decoded are too.
 	sil := func(name string, secs string) string {
 		p := filepath.Join(dir, name)
-		if b, err := exec.Command("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", p, "trim", "0", secs).CombinedOutput(); err != nil {
+		if b, err := exec.Command("sox", "-R", "-n", "-r", "16000", "-c", "1", "-b", "16", p, "trim", "0", secs).CombinedOutput(); err != nil {
 			t.Fatalf("sox: %v: %s", err, b)
 		}
 		return p
