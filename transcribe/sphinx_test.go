@@ -5,6 +5,7 @@ package transcribe_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -187,15 +188,23 @@ func TestSphinxLiveOpus(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	live.Close()
+	// On a busy machine the pool may skip an utterance live and fill it when idle: the
+	// transcript counts its late final.
+	for deadline := time.Now().Add(time.Minute); pool.Status().Gaps > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gaps not filled: %+v", pool.Status())
+		}
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
-	var finals []string
+	var finals []transcribe.Event // in the order said: a fill comes after the finals that followed its gap
 	partials := 0
 	for _, e := range events {
-		t.Logf("final=%v %s %v–%v %q", e.Final, e.ID, e.Start, e.End, e.Text)
-		if e.Final {
-			finals = append(finals, e.Text)
+		t.Logf("final=%v gap=%v fill=%v %s %v–%v %q", e.Final, e.Gap, e.Fill, e.ID, e.Start, e.End, e.Text)
+		if e.Final && !e.Gap {
+			i, _ := slices.BinarySearchFunc(finals, e.Start, func(f transcribe.Event, at time.Duration) int { return cmp.Compare(f.Start, at) })
+			finals = slices.Insert(finals, i, e)
 			if e.Start < 500*time.Millisecond || e.End > total-500*time.Millisecond {
 				t.Errorf("final %s outside the speech: %v–%v", e.ID, e.Start, e.End)
 			}
@@ -203,8 +212,12 @@ func TestSphinxLiveOpus(t *testing.T) {
 			partials++
 		}
 	}
-	if w := wer.Rate(sentenceA+" "+sentenceB, strings.Join(finals, " ")); w > 0.3 {
-		t.Errorf("WER %.2f > 0.3: %q", w, finals)
+	var said []string
+	for _, f := range finals {
+		said = append(said, f.Text)
+	}
+	if w := wer.Rate(sentenceA+" "+sentenceB, strings.Join(said, " ")); w > 0.3 {
+		t.Errorf("WER %.2f > 0.3: %q", w, said)
 	}
 	if partials == 0 {
 		t.Error("no partials")
