@@ -1,8 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"lectern/bench"
 	"lectern/captions"
+	"lectern/internal/wer"
 	"lectern/live"
 	"lectern/models"
 	"lectern/transcribe"
@@ -143,6 +146,15 @@ read:
 			tb.Fatal(err)
 		}
 	}
+	// A pool that fell behind skipped utterances live; their finals reach the transcript when
+	// it catches up.
+	for pool.Status().Gaps > 0 {
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("caption gaps not filled: %+v", pool.Status())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 	run := stageRun{s: s, w: w, host: host, events: events, reports: map[string]bench.CaptionsReport{}}
 	for _, v := range voices {
 		var mine []bench.Received
@@ -184,39 +196,50 @@ func TestStageCaptionsPerSpeaker(t *testing.T) {
 		}
 		speakerOf[ev.ID] = ev.Speaker
 	}
+	// Each speaker reached the viewers live under their name: captions, or at least the
+	// notice of an utterance skipped while the pool was behind.
 	for _, sp := range panel {
-		rep := run.reports[sp.name]
-		t.Logf("%s (%s):\n%s", sp.name, sp.voice, rep)
-		if len(rep.Finals) == 0 || rep.Missing > 0 {
-			t.Errorf("%s: %d of %d sentences without a final", sp.name, rep.Missing, len(sp.sentences))
-		}
-		if rep.WER > 0.3 {
-			t.Errorf("%s: WER %.2f of their own finals > 0.3", sp.name, rep.WER)
+		if !slices.Contains(slices.Collect(maps.Values(speakerOf)), sp.name) {
+			t.Errorf("no live caption event names %s", sp.name)
 		}
 	}
-	// Their speech overlapped: both were captioned while the other spoke, so there were two
-	// caption lines at once, not one.
-	if !overlapping(run.events) {
-		t.Error("no two speakers' captions overlap in time although they spoke at once")
-	}
-
 	stored, err := run.s.store.Finals(context.Background(), run.w.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]string{}
-	for _, ev := range run.events {
-		if ev.Final {
-			seen[ev.ID] = ev.Speaker
+	slices.SortFunc(stored, func(a, b captions.Caption) int { return cmp.Compare(a.StartMS, b.StartMS) })
+	// Each speaker's words are recognised from their own audio. Scored on the transcript: on a
+	// busy machine the pool skips utterances live (viewers see the gap) and fills them later.
+	for _, sp := range panel {
+		rep := run.reports[sp.name]
+		t.Logf("%s (%s), as viewers saw it live:\n%s", sp.name, sp.voice, rep)
+		var said []string
+		for _, c := range stored {
+			if c.Speaker == sp.name {
+				said = append(said, c.Text)
+			}
+		}
+		if w := wer.Rate(strings.Join(sp.sentences, " "), strings.Join(said, " ")); w > 0.3 {
+			t.Errorf("%s: WER %.2f of their own stored finals > 0.3: %q", sp.name, w, said)
 		}
 	}
+	// Their speech overlapped: both were captioned while the other spoke, so there were two
+	// caption lines at once, not one.
+	if !overlapping(stored) {
+		t.Error("no two speakers' captions overlap in time although they spoke at once")
+	}
+	// What viewers saw live is what was stored, under the same names.
+	byID := map[string]captions.Caption{}
 	for _, c := range stored {
-		if want, ok := seen[c.ID]; ok && c.Speaker != want {
-			t.Errorf("stored final %s names %q, the viewers saw %q", c.ID, c.Speaker, want)
-		}
+		byID[c.ID] = c
 	}
-	if len(stored) != len(seen) {
-		t.Errorf("%d finals stored, %d seen", len(stored), len(seen))
+	for _, ev := range run.events {
+		if !ev.Final {
+			continue
+		}
+		if c, ok := byID[ev.ID]; !ok || c.Speaker != ev.Speaker {
+			t.Errorf("final %s %q seen live as said by %q, stored %+v", ev.ID, ev.Text, ev.Speaker, c)
+		}
 	}
 
 	hc := creds{session: run.s.session(t, run.host)}
@@ -250,13 +273,7 @@ func TestStageCaptionsPerSpeaker(t *testing.T) {
 }
 
 // overlapping reports whether two finals of different speakers overlap on the timeline.
-func overlapping(events []bench.Received) bool {
-	var finals []bench.Received
-	for _, ev := range events {
-		if ev.Final {
-			finals = append(finals, ev)
-		}
-	}
+func overlapping(finals []captions.Caption) bool {
 	for i, a := range finals {
 		for _, b := range finals[i+1:] {
 			if a.Speaker != b.Speaker && a.StartMS < b.EndMS && b.StartMS < a.EndMS {

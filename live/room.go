@@ -136,8 +136,9 @@ func (r *Room) onEvent(speaker string, ev transcribe.Event) {
 			r.m.log.Warn("speech engine failed on a segment", "webinar", r.id, "id", c.ID,
 				"start_ms", c.StartMS, "end_ms", c.EndMS, "err", ev.Error)
 		}
-		// Clear the partial the viewers may be showing for this utterance.
-		r.publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang})
+		// Clear the partial the viewers may be showing for this utterance (the speaker's own
+		// line, when several speak).
+		r.publish(captions.Caption{ID: c.ID, Seq: c.Seq, Lang: c.Lang, Speaker: c.Speaker})
 		return
 	}
 	r.publish(c)

@@ -18,7 +18,7 @@ export class CaptionLines {
     this.partials = this.partials.filter((p) => p.id !== c.id && (c.final || p.speaker !== speaker));
     const line = { id: c.id, text: c.text, speaker, note: c.status || '', final: !!c.final };
     if (c.final) this.finals = [...this.finals, line].slice(-this.keep);
-    else this.partials.push(line);
+    else if (c.text) this.partials.push(line); // an empty partial clears the speaker's line
   }
 
   clear() { this.finals = []; this.partials = []; }
