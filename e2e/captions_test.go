@@ -37,14 +37,17 @@ func TestLiveCaptionsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", rep)
-	if rep.Partials == 0 {
+	finals := texts(rep.Finals)
+	if rep.Missing > 0 {
+		// A pool that fell behind (a loaded machine) skips utterances live and tells the
+		// viewers; the transcript gets their finals once it catches up.
+		t.Logf("%d sentences skipped live: scoring the transcript once filled", rep.Missing)
+		finals = filledTranscript(t, s.URL, w.ID, len(classSentences))
+	} else if rep.Partials == 0 {
 		t.Error("no partial captions arrived before the finals")
 	}
-	if rep.Missing > 0 || len(rep.Finals) == 0 {
-		t.Fatalf("%d of %d sentences got no final", rep.Missing, len(rep.Sentences))
-	}
-	if rep.WER > 0.3 {
-		t.Fatalf("WER %.2f > 0.3", rep.WER)
+	if rate := wer.Rate(strings.Join(classSentences, " "), strings.Join(finals, " ")); rate > 0.3 {
+		t.Fatalf("WER %.2f > 0.3: %q", rate, finals)
 	}
 	// Every partial of an utterance comes before its final, and finals carry an SSE id.
 	finalAt := map[string]int{}
@@ -61,17 +64,49 @@ func TestLiveCaptionsEndToEnd(t *testing.T) {
 			t.Errorf("partial of %s arrived after its final", ev.ID)
 		}
 	}
-	checkExports(t, s.URL, w.ID, rep.Finals)
+	checkExports(t, s.URL, w.ID, finals)
+}
+
+func texts(finals []bench.Received) []string {
+	var out []string
+	for _, f := range finals {
+		out = append(out, f.Text)
+	}
+	return out
+}
+
+// filledTranscript waits (a minute at most) until the transcript holds want captions, all
+// with words, and returns their texts.
+func filledTranscript(t *testing.T, base, id string, want int) []string {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		var doc struct {
+			Captions []struct {
+				Text string `json:"text"`
+			} `json:"captions"`
+		}
+		if err := json.Unmarshal(get(t, base+"/api/webinars/"+id+"/transcript.json"), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range doc.Captions {
+			if c.Text != "" {
+				out = append(out, c.Text)
+			}
+		}
+		if len(out) >= want {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transcript still holds %d of %d captions: %q", len(out), want, out)
+		}
+	}
 }
 
 // checkExports fetches every transcript format and checks it holds the finals' words.
-func checkExports(t *testing.T, base, id string, finals []bench.Received) {
+func checkExports(t *testing.T, base, id string, finals []string) {
 	t.Helper()
-	var spoken []string
-	for _, f := range finals {
-		spoken = append(spoken, f.Text)
-	}
-	want := wer.Words(strings.Join(spoken, " "))
+	want := wer.Words(strings.Join(finals, " "))
 	readers := map[string]func(io.Reader) (*astisub.Subtitles, error){
 		"srt": astisub.ReadFromSRT, "vtt": astisub.ReadFromWebVTT, "ttml": astisub.ReadFromTTML,
 		"ssa": astisub.ReadFromSSA, "stl": func(r io.Reader) (*astisub.Subtitles, error) { return astisub.ReadFromSTL(r, astisub.STLOptions{}) },
