@@ -81,6 +81,9 @@ func (s *Server) setSpotlight(c echo.Context) error {
 		}
 		key = t.key
 	}
+	if elsewhere, err := s.stageElsewhere(c, a.w.ID); elsewhere {
+		return err
+	}
 	s.Broadcast.SetSpotlight(a.w.ID, key)
 	return c.JSON(http.StatusOK, map[string]string{"member": *in.Member})
 }

@@ -124,7 +124,42 @@ func (s *Server) getStage(c echo.Context) error {
 	if err := s.allowMedia(c, w); err != nil {
 		return err
 	}
+	if !s.stageIsHere(c.Request().Context(), w.ID) {
+		if data, ok := s.Room.Latest(w.ID, "stage"); ok {
+			return c.JSONBlob(http.StatusOK, data)
+		}
+		return c.JSON(http.StatusOK, stageView{Members: []stageMember{}})
+	}
 	return c.JSON(http.StatusOK, s.stageView(w.ID))
+}
+
+// stageElsewhere answers a stage control sent to a node that does not hold the stage with
+// 409 and the origin's URL (as WHIP does), and reports whether it did: the presenters publish
+// to the origin, and only there does muting, spotlighting or ending their session act.
+func (s *Server) stageElsewhere(c echo.Context, webinar string) (bool, error) {
+	ctx := c.Request().Context()
+	if s.stageIsHere(ctx, webinar) {
+		return false, nil
+	}
+	url := ""
+	if origin, ok, err := s.edges.dir.Origin(ctx, webinar); err == nil && ok {
+		url = origin.URL
+	}
+	return true, c.JSON(http.StatusConflict, map[string]string{"origin": url,
+		"error": "this webinar's stage is on another node: send stage controls to its origin"})
+}
+
+// stageIsHere reports whether this node holds the webinar's stage: its presenters publish
+// here, or nobody publishes anywhere. An edge's room holds only its pull; the origin's stage
+// reaches it as "stage" events, which it must neither contradict nor send on.
+func (s *Server) stageIsHere(ctx context.Context, webinar string) bool {
+	for _, m := range s.Broadcast.Stage(webinar) {
+		if m.Key == broadcast.RelayPublisher {
+			return false
+		}
+	}
+	origin, ok, err := s.edges.dir.Origin(ctx, webinar)
+	return err != nil || !ok || origin.ID == s.edges.dir.Self().ID
 }
 
 // stageNotifier tells the room the stage changed: one "stage" event with the whole listing,
@@ -153,7 +188,11 @@ func (n *stageNotifier) changed(webinar string) {
 		n.mu.Lock()
 		delete(n.pending, webinar)
 		n.mu.Unlock()
-		n.s.Room.Publish(webinar, room.Audience{Everyone: true}, "stage", n.s.stageView(webinar))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if n.s.stageIsHere(ctx, webinar) {
+			n.s.Room.Publish(webinar, room.Audience{Everyone: true}, "stage", n.s.stageView(webinar))
+		}
 	})
 }
 
@@ -206,6 +245,9 @@ func (s *Server) putStage(c echo.Context) error {
 	if !self && !caller.Moderates() {
 		return echo.NewHTTPError(http.StatusForbidden, "only the host and co-hosts mute others on stage")
 	}
+	if elsewhere, err := s.stageElsewhere(c, w.ID); elsewhere {
+		return err
+	}
 	m := s.Broadcast.MuteOf(w.ID, t.key)
 	var ask []string
 	apply := func(v string, muted *bool, medium string) {
@@ -242,6 +284,9 @@ func (s *Server) deleteStage(c echo.Context) error {
 	}
 	t, err := s.stageTargetOf(c.Request().Context(), w, c.Param("member"))
 	if err != nil {
+		return err
+	}
+	if elsewhere, err := s.stageElsewhere(c, w.ID); elsewhere {
 		return err
 	}
 	if !s.endStage(w.ID, t) {

@@ -27,7 +27,8 @@ type presenter struct {
 
 	mu      sync.Mutex
 	roles   map[*webrtc.RTPReceiver]trackRole
-	stopped bool // no read loop may start once close began
+	lanes   map[*webrtc.RTPReceiver]lane // a relay's upstream stage slots (relay.go); nil otherwise
+	stopped bool                         // no read loop may start once close began
 	started [numRoles]bool
 
 	ready    chan struct{} // closed once the previous presenter has fully stopped
@@ -39,6 +40,10 @@ type presenter struct {
 // onTrack runs on a pion goroutine for each incoming track.
 func (p *presenter) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	p.mu.Lock()
+	if l, ok := p.lanes[receiver]; ok {
+		p.startLane(track, receiver, l) // unlocks p.mu
+		return
+	}
 	role, ok := p.roles[receiver]
 	if !ok || p.stopped || p.started[role] {
 		p.mu.Unlock()
@@ -89,6 +94,9 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	}
 	codec := track.Codec().RTPCodecCapability
 	main, slot := p.room.tracks[role], p.room.slotTrack(p.slot, role)
+	if p.lanes != nil {
+		slot = nil // a relay: the upstream's slots come on lanes of their own
+	}
 	for _, rt := range []*roomTrack{main, slot} {
 		// The room's main codec follows a presenter alone on stage (as before the stage);
 		// with others on stage it stays, and a presenter in another codec is left off
@@ -96,11 +104,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		if rt == nil || rt == main && slot != nil && len(*p.room.stage.Load()) > 1 {
 			continue
 		}
-		for _, d := range rt.setCodec(codec) {
-			p.s.m.codecMismatch.Inc()
-			v, why := d.v, "presenter codec changed to "+codec.MimeType
-			p.s.goFunc(func() { v.close(why) })
-		}
+		p.adoptCodec(rt, codec)
 	}
 	up := &upstream{pc: p.pc, ssrc: uint32(track.SSRC())}
 	defer main.release(up)
@@ -112,28 +116,15 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		levelID = audioLevelID(receiver)
 	}
 	p.s.log.Info("presenter track", "room", p.room.name, "session", p.id, "slot", p.slot, "role", role.String(), "codec", codec.MimeType, "ssrc", up.ssrc)
-
-	// Drain the receiver's RTCP (sender reports) so pion's buffer never fills.
-	p.s.goFunc(func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := receiver.Read(buf); err != nil {
-				return
-			}
-		}
-	})
+	p.drainRTCP(receiver)
 
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := track.Read(buf)
+		pk, err := p.readPacket(track, buf)
 		if err != nil {
 			return
 		}
-		// One allocation per presenter packet, shared by every viewer.
-		raw := make([]byte, n)
-		copy(raw, buf[:n])
-		pk := &packet{size: n}
-		if err := pk.Unmarshal(raw); err != nil || p.gate(role, up, main, slot) {
+		if pk == nil || p.gate(role, up, main, slot) {
 			continue
 		}
 		now := time.Now()
@@ -144,17 +135,63 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		// The presenter's header extension IDs mean nothing to viewers (their
 		// SDP negotiated their own); forward the media without them.
 		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
-		p.s.m.received.Inc()
-		p.s.m.receivedBytes.Add(float64(n))
-		if slot == nil { // screen share: the first presenter to share holds the room's screen
+		p.counted(pk)
+		switch {
+		case role == roleScreen: // the first presenter to share holds the room's screen
 			sk := &rtp.Packet{Header: pk.Header, Payload: pk.Payload} // feeding rewrites pk's header
 			if main.feedIfFree(up, codec, pk, now) {
 				p.room.tapScreen(p.id, codec.MimeType, sk)
 			}
-			continue
+		case slot == nil: // a relay's main track: the upstream chose the speaker
+			p.relayMain(role, main, up, codec, pk, now)
+		default:
+			p.route(role, main, slot, up, codec, pk, now)
 		}
-		p.route(role, main, slot, up, codec, pk, now)
 	}
+}
+
+// adoptCodec makes rt carry codec; viewers that negotiated another one are closed (they
+// could not decode it).
+func (p *presenter) adoptCodec(rt *roomTrack, codec webrtc.RTPCodecCapability) {
+	for _, d := range rt.setCodec(codec) {
+		p.s.m.codecMismatch.Inc()
+		v, why := d.v, "presenter codec changed to "+codec.MimeType
+		p.s.goFunc(func() { v.close(why) })
+	}
+}
+
+// drainRTCP reads the receiver's RTCP (sender reports) so pion's buffer never fills.
+func (p *presenter) drainRTCP(receiver *webrtc.RTPReceiver) {
+	p.s.goFunc(func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := receiver.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// readPacket reads the next RTP packet into an allocation of its own (one per presenter
+// packet, shared by every viewer); a packet that does not parse is nil.
+func (p *presenter) readPacket(track *webrtc.TrackRemote, buf []byte) (*packet, error) {
+	n, _, err := track.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, n)
+	copy(raw, buf[:n])
+	pk := &packet{size: n}
+	if pk.Unmarshal(raw) != nil {
+		return nil, nil
+	}
+	return pk, nil
+}
+
+// counted counts a packet taken in for the viewers.
+func (p *presenter) counted(pk *packet) {
+	p.s.m.received.Inc()
+	p.s.m.receivedBytes.Add(float64(pk.size))
 }
 
 func (p *presenter) close(reason string) {

@@ -3,6 +3,7 @@ package broadcast
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -19,8 +20,9 @@ type Exchange func(ctx context.Context, offer string) (answer string, err error)
 // local viewers fan out from it exactly as from a presenter here: the same room tracks, the
 // same packet cache answering their NACKs, their keyframe requests going (throttled) to the
 // upstream peer, which forwards them to its own presenter. The pull asks for the upstream
-// room's main tracks (audio, camera, screen share): the active speaker, as plain viewers get
-// it. Session.Done is closed when the pull ends (End, the upstream going away, Close).
+// room's main tracks (the active speaker's audio and camera, the screen share) and for every
+// stage slot's audio and camera (see offerRoles). Session.Done is closed when the pull ends
+// (End, the upstream going away, Close).
 //
 // The client peer is made with the presenter API: it NACKs what the upstream lost and sends
 // receiver reports, like a browser viewer would.
@@ -71,19 +73,106 @@ func (s *Server) Relay(ctx context.Context, roomName string, exchange Exchange) 
 	return Session{ID: p.id, Done: p.done}, nil
 }
 
-// offerRoles adds the receive-only m-lines the pull offers (audio, camera, screen: what a
-// plain viewer's offer has) and maps their receivers to the room's roles.
+// lane is where one of a relay's upstream stage slot m-lines goes here: the same slot's track.
+type lane struct {
+	slot int
+	role trackRole
+}
+
+// offerRoles adds the receive-only m-lines the pull offers, as the upstream maps them
+// (stage_viewer.go): every slot's audio then the active speaker's; the active speaker's
+// camera, the screen share, then every slot's camera. The room here thus carries the
+// upstream's stage as is: slot viewers get every voice, plain viewers the active speaker.
 func (p *presenter) offerRoles() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, role := range []trackRole{roleAudio, roleCamera, roleScreen} {
-		tr, err := p.pc.AddTransceiverFromKind(role.kind(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+	p.lanes = map[*webrtc.RTPReceiver]lane{}
+	add := func(kind webrtc.RTPCodecType) (*webrtc.RTPReceiver, error) {
+		tr, err := p.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		if err != nil {
-			return fmt.Errorf("add %s transceiver: %w", role, err)
+			return nil, fmt.Errorf("add %s transceiver: %w", kind, err)
 		}
-		p.roles[tr.Receiver()] = role
+		return tr.Receiver(), nil
+	}
+	for _, m := range relayLines() {
+		r, err := add(m.role.kind())
+		if err != nil {
+			return err
+		}
+		if m.slot < 0 {
+			p.roles[r] = m.role
+		} else {
+			p.lanes[r] = m
+		}
 	}
 	return nil
+}
+
+// relayLines is the pull's m-lines in offer order; slot -1 is a main track.
+func relayLines() []lane {
+	var out []lane
+	for k := range MaxStage {
+		out = append(out, lane{k, roleAudio})
+	}
+	out = append(out, lane{-1, roleAudio}, lane{-1, roleCamera}, lane{-1, roleScreen})
+	for k := range MaxStage {
+		out = append(out, lane{k, roleCamera})
+	}
+	return out
+}
+
+// relayMain feeds a relay's main track: the upstream chose the active speaker and applied
+// the hosts' mutes, so the packet goes on as it came, through the same taps as a speaker's.
+func (p *presenter) relayMain(role trackRole, main *roomTrack, up *upstream, codec webrtc.RTPCodecCapability, pk *packet, now time.Time) {
+	if role == roleAudio {
+		p.room.tap(p.id, &pk.Packet)
+	} else {
+		p.room.tapVideo(p.id, codec.MimeType, &pk.Packet)
+	}
+	main.feed(up, codec, pk, now)
+}
+
+// startLane starts the read loop of an upstream slot m-line, once; it is called with p.mu
+// held and unlocks it.
+func (p *presenter) startLane(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, l lane) {
+	if p.stopped {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.lanes, receiver) // a second stream on it (a simulcast layer) is not read
+	p.loops.Add(1)
+	p.mu.Unlock()
+	if !p.s.goFunc(func() { defer p.loops.Done(); p.laneLoop(track, receiver, l) }) {
+		p.loops.Done()
+	}
+}
+
+// laneLoop forwards an upstream slot to the same slot here. Nothing is decided again: no
+// active speaker, no mute, no caption tap (only the origin transcribes).
+func (p *presenter) laneLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, l lane) {
+	select {
+	case <-p.ready:
+	case <-p.done:
+		return
+	}
+	rt, codec := p.room.slotTrack(l.slot, l.role), track.Codec().RTPCodecCapability
+	p.adoptCodec(rt, codec)
+	up := &upstream{pc: p.pc, ssrc: uint32(track.SSRC())}
+	defer rt.release(up)
+	p.drainRTCP(receiver)
+	buf := make([]byte, 1500)
+	for {
+		pk, err := p.readPacket(track, buf)
+		if err != nil {
+			return
+		}
+		if pk == nil {
+			continue
+		}
+		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
+		p.counted(pk)
+		rt.feed(up, codec, pk, time.Now())
+	}
 }
 
 // offerAndApply makes the complete offer (every candidate gathered: WHEP has no trickle here),

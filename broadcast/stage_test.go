@@ -216,6 +216,18 @@ func (v *stageViewer) received() []got {
 	return append([]got(nil), v.in...)
 }
 
+// counts is how many packets of each publisher came on each track.
+func (v *stageViewer) counts() map[string]map[byte]int {
+	out := map[string]map[byte]int{}
+	for _, g := range v.received() {
+		if out[g.track] == nil {
+			out[g.track] = map[byte]int{}
+		}
+		out[g.track][g.publisher]++
+	}
+	return out
+}
+
 // pump sends audio (and a video frame every other tick) from every publisher every 20 ms
 // until stop is closed; levels says each publisher's current audio level.
 func pump(t *testing.T, pubs []*stagePub, levels func(i int) uint8, stop chan struct{}) *sync.WaitGroup {
@@ -263,18 +275,8 @@ func TestStageViewerGetsEverySlotsAudio(t *testing.T) {
 	defer wg.Wait()
 	defer close(stop)
 
-	counts := func() map[string]map[byte]int {
-		out := map[string]map[byte]int{}
-		for _, g := range v.received() {
-			if out[g.track] == nil {
-				out[g.track] = map[byte]int{}
-			}
-			out[g.track][g.publisher]++
-		}
-		return out
-	}
 	waitFor(t, 10*time.Second, "50 packets of each publisher's audio on its slot", func() bool {
-		c := counts()
+		c := v.counts()
 		return c["audio-slot0"][0xa0] >= 50 && c["audio-slot1"][0xa1] >= 50 && c["audio-slot2"][0xa2] >= 50
 	})
 	for _, g := range v.received() {

@@ -16,7 +16,9 @@ type wantTrack struct {
 }
 
 // viewerTracks maps a WHEP offer's m-lines onto room tracks, in m-line order per kind:
-// one audio m-line gets the active speaker's audio, N > 1 get stage slots 0..N-1; video
+// one audio m-line gets the active speaker's audio, N > 1 get stage slots 0..N-1, and a
+// seventh the active speaker's audio too (an edge's pull: its slot viewers and its plain
+// viewers both fan out from one upstream session, see relay.go); video
 // m-lines get the active speaker's camera, the screen share, then slot 0, 1, ... cameras (the
 // active speaker's own slot camera is idle meanwhile: it is on the first m-line, see route).
 func viewerTracks(r *room, info offerInfo) ([]wantTrack, error) {
@@ -38,6 +40,9 @@ func viewerTracks(r *room, info offerInfo) ([]wantTrack, error) {
 	case info.audio > 1:
 		for k := 0; k < min(info.audio, MaxStage); k++ {
 			slotTrack(k, roleAudio)
+		}
+		if info.audio > MaxStage {
+			mainTrack(roleAudio)
 		}
 	}
 	if info.video > 0 {

@@ -145,6 +145,24 @@ func (m *Manager) Publish(webinar string, a Audience, typ string, payload any) {
 	}
 }
 
+// Latest is the data of the webinar's most recent event of type typ meant for everyone, if
+// the ring still holds one: the state an event carries whole (the stage listing) for a node
+// that only relays it.
+func (m *Manager) Latest(webinar, typ string) (json.RawMessage, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ch := m.rooms[webinar]
+	if ch == nil {
+		return nil, false
+	}
+	for i := len(ch.ring) - 1; i >= 0; i-- {
+		if ev := ch.ring[i]; ev.Type == typ && ev.aud.Everyone {
+			return json.RawMessage(ev.Data), true
+		}
+	}
+	return nil, false
+}
+
 // publish is Publish on this node only; it returns the event's data (nil if it has none).
 func (m *Manager) publish(webinar string, a Audience, typ string, payload any) json.RawMessage {
 	data, err := json.Marshal(payload)

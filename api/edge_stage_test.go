@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"lectern/models"
+	"lectern/room"
+)
+
+// An edge shows the origin's stage, never its own: its room holds only the pull, which must
+// not reach the watch pages as a "stage" event (the cluster relays every node's events to
+// all) nor in GET .../stage, which answers with the origin's latest listing instead.
+func TestEdgeShowsTheOriginsStage(t *testing.T) {
+	rig := newClusterRig(t, 2)
+	id, key := rig.webinar.ID, rig.webinar.StreamKey
+	onEdge := rig.nodes[1].api.Room
+	sub, err := onEdge.Subscribe(id, room.Participant{ID: "p1", Webinar: id, State: room.StateAdmitted}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	api := peerAPI(t)
+	publish(t, api, rig.url(0)+"/whip/"+id, key, 0)
+	v := watch(t, api, rig.url(1)+"/whep/"+id, "")
+	waitFor(t, 30*time.Second, "the edge viewer to receive media", func() bool { return v.has(0, 25) })
+	time.Sleep(3 * stageGather) // a stage event of the edge's own would be out by now
+	for {
+		select {
+		case ev := <-sub.C:
+			if ev.Type == "stage" {
+				t.Fatalf("the edge sent a stage event of its own: %s", ev.Data)
+			}
+			continue
+		default:
+		}
+		break
+	}
+
+	getStage := func(node int) stageView {
+		t.Helper()
+		res, err := http.Get(rig.url(node) + "/api/webinars/" + id + "/stage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		var sv stageView
+		if res.StatusCode != http.StatusOK || json.Unmarshal(body, &sv) != nil {
+			t.Fatalf("GET stage on node %d: %d %s", node, res.StatusCode, body)
+		}
+		return sv
+	}
+	if sv := getStage(0); len(sv.Members) != 1 || sv.Members[0].Member != "stream-key" {
+		t.Fatalf("origin's stage %+v, want the stream key's presenter", sv)
+	}
+	if sv := getStage(1); len(sv.Members) != 0 {
+		t.Fatalf("edge's stage before any origin event %+v, want none (not its pull)", sv)
+	}
+	// The origin's stage event, as the cluster bus delivers it, is what the edge shows.
+	originView, _ := json.Marshal(rig.nodes[0].api.stageView(id))
+	onEdge.Apply(room.Op{Kind: room.OpPublish, Webinar: id, Audience: room.Audience{Everyone: true}, Type: "stage", Data: originView})
+	if sv := getStage(1); len(sv.Members) != 1 || sv.Members[0].Member != "stream-key" || sv.Members[0].Slot != 0 {
+		t.Fatalf("edge's stage %+v, want the origin's", sv)
+	}
+
+	// A host's stage control sent to the edge is refused with the origin's URL: muting there
+	// would act on nothing. At the origin it mutes.
+	ctx := context.Background()
+	host, err := rig.store.CreateUser(ctx, models.NewUser{Email: "edgehost@school.example", PasswordHash: passwordHash(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rig.store.SetMember(ctx, id, host.ID, models.RoleHost); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := rig.store.CreateAPIToken(ctx, host.ID, "console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mute := func(node int) (int, map[string]string) {
+		req, _ := http.NewRequest(http.MethodPut, rig.url(node)+"/api/webinars/"+id+"/stage/stream-key", strings.NewReader(`{"audio":"muted"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]string
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		return res.StatusCode, body
+	}
+	if code, body := mute(1); code != http.StatusConflict || body["origin"] != rig.url(0) || body["error"] == "" {
+		t.Fatalf("mute on the edge: %d %v, want 409 with the origin", code, body)
+	}
+	if code, body := mute(0); code != http.StatusOK || body["audio"] != "muted" {
+		t.Fatalf("mute on the origin: %d %v", code, body)
+	}
+}
