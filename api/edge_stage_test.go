@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lectern/cluster"
 	"lectern/models"
 	"lectern/room"
 )
@@ -103,4 +104,72 @@ func TestEdgeShowsTheOriginsStage(t *testing.T) {
 	if code, body := mute(0); code != http.StatusOK || body["audio"] != "muted" {
 		t.Fatalf("mute on the origin: %d %v", code, body)
 	}
+}
+
+// EndStage delivers c to every other node's handler, as the bus does.
+func (d fakeDir) EndStage(c cluster.StageEnd) {
+	d.c.mu.Lock()
+	var to []func(cluster.StageEnd)
+	for id, f := range d.c.ends {
+		if id != d.id {
+			to = append(to, f)
+		}
+	}
+	d.c.mu.Unlock()
+	for _, f := range to {
+		go f(c)
+	}
+}
+
+func (d fakeDir) OnStageEnd(f func(cluster.StageEnd)) error {
+	d.c.mu.Lock()
+	defer d.c.mu.Unlock()
+	if d.c.ends == nil {
+		d.c.ends = map[string]func(cluster.StageEnd){}
+	}
+	d.c.ends[d.id] = f
+	return nil
+}
+
+// A host demoting a panelist through a node other than the origin takes them off the stage
+// on the origin, where they publish.
+func TestDemoteOnAnotherNodeEndsTheStageSession(t *testing.T) {
+	rig := newClusterRig(t, 2)
+	id := rig.webinar.ID
+	ctx := context.Background()
+	token := func(email string, role models.Role) string {
+		u, err := rig.store.CreateUser(ctx, models.NewUser{Email: email, PasswordHash: passwordHash(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rig.store.SetMember(ctx, id, u.ID, role); err != nil {
+			t.Fatal(err)
+		}
+		_, tok, err := rig.store.CreateAPIToken(ctx, u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	hostToken := token("host@school.example", models.RoleHost)
+	panelistToken := token("guest@school.example", models.RolePanelist)
+	publish(t, peerAPI(t), rig.url(0)+"/whip/"+id, panelistToken, 0)
+	onStage := func() int { return len(rig.nodes[0].bc.Stage(id)) }
+	waitFor(t, 10*time.Second, "the panelist on the origin's stage", func() bool { return onStage() == 1 })
+
+	req, _ := http.NewRequest(http.MethodPut, rig.url(1)+"/api/webinars/"+id+"/members",
+		strings.NewReader(`{"email":"guest@school.example","role":"attendee"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+hostToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("demote on node b: %d", res.StatusCode)
+	}
+	demoted := time.Now()
+	waitFor(t, 10*time.Second, "the demoted panelist off the origin's stage", func() bool { return onStage() == 0 })
+	t.Logf("off the origin's stage %v after the demotion on the other node", time.Since(demoted).Round(time.Millisecond))
 }

@@ -12,6 +12,7 @@ import (
 
 	"lectern/auth"
 	"lectern/broadcast"
+	"lectern/cluster"
 	"lectern/models"
 	"lectern/room"
 )
@@ -295,13 +296,41 @@ func (s *Server) deleteStage(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// endStage ends t's publishing session, if any, and tells them.
+// endStage ends t's publishing session, if any, and tells them. A session not on this node
+// may be on the webinar's origin: the other nodes are asked to end it too (demoting someone
+// must take them off stage whichever node the host's request reached).
 func (s *Server) endStage(webinar string, t stageTarget) bool {
+	if s.endStageHere(webinar, t) {
+		return true
+	}
+	if s.stageEnds != nil {
+		s.stageEnds.EndStage(cluster.StageEnd{Webinar: webinar, Key: t.key, Member: t.member, Participant: t.pid})
+	}
+	return false
+}
+
+func (s *Server) endStageHere(webinar string, t stageTarget) bool {
 	if !s.Broadcast.EndStage(webinar, t.key) {
 		return false
 	}
 	s.Room.Publish(webinar, room.Audience{Participant: t.pid}, "stage-control", stageControl{Member: t.member, ByHost: true, Removed: true})
 	return true
+}
+
+// followClusterStage ends the stage sessions other nodes ask this one to end (endStage).
+func (s *Server) followClusterStage(se cluster.StageEnder) {
+	if se == nil {
+		return
+	}
+	s.stageEnds = se
+	err := se.OnStageEnd(func(c cluster.StageEnd) {
+		if s.endStageHere(c.Webinar, stageTarget{member: c.Member, key: c.Key, pid: c.Participant}) {
+			s.Logger.Info("stage session ended at another node's request", "webinar", c.Webinar, "member", c.Member)
+		}
+	})
+	if err != nil {
+		s.Logger.Error("stage ends from other nodes not followed", "err", err)
+	}
 }
 
 // leaveStageUnlessPublisher ends a member's publishing session when their new role may not
