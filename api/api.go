@@ -87,9 +87,9 @@ type Server struct {
 
 	chatLimit *auth.Limiter // chat messages and questions, per participant
 	hands     *hands
-	limits    *durationLimits    // webinars counting towards the policy's duration limit
-	edges     *edgeParts         // origin claims and edge pulls (edge.go)
-	stageEnds cluster.StageEnder // nil alone: every stage session is this node's
+	limits    *durationLimits        // webinars counting towards the policy's duration limit
+	edges     *edgeParts             // origin claims and edge pulls (edge.go)
+	stageCmds cluster.StageCommander // nil alone: every stage session is this node's
 }
 
 // New builds the HTTP handler tree.
@@ -103,8 +103,9 @@ func New(d Deps) *Server {
 	if d.RoomEvents == nil { // chat, Q&A and hands publish on the participants' live channel
 		d.RoomEvents = d.Room
 	}
-	ender, _ := d.Cluster.(cluster.StageEnder) // before the drain wrapper hides it
-	d.Cluster = cluster.WithDrain(d.Cluster)   // a lone server drains too (SIGTERM)
+	// Take the bus's stage commands before the drain wrapper hides them.
+	stageCmds, _ := d.Cluster.(cluster.StageCommander)
+	d.Cluster = cluster.WithDrain(d.Cluster) // a lone server drains too (SIGTERM)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	parts, err := newAuthParts(d)
@@ -127,7 +128,7 @@ func New(d Deps) *Server {
 	e.Use(securityHeaders, s.identify)
 	s.routes()
 	s.followClusterCounts()
-	s.followClusterStage(ender)
+	s.followClusterStage(stageCmds)
 	return s
 }
 

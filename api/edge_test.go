@@ -40,7 +40,7 @@ type fakeCluster struct {
 	nodes   map[string]*cluster.Node
 	origins map[string]string // webinar → node id
 	dead    map[string]bool
-	ends    map[string]func(cluster.StageEnd) // node id → its stage-end handler (edge_stage_test.go)
+	ends    map[string]func(cluster.StageCommand) // node id → its stage command handler (edge_stage_test.go)
 }
 
 type fakeDir struct {

@@ -8,6 +8,7 @@ import (
 
 	"lectern/auth"
 	"lectern/broadcast"
+	"lectern/cluster"
 	"lectern/models"
 )
 
@@ -81,7 +82,7 @@ func (s *Server) setSpotlight(c echo.Context) error {
 		}
 		key = t.key
 	}
-	if elsewhere, err := s.stageElsewhere(c, a.w.ID); elsewhere {
+	if fwd, err := s.forwardStage(c, cluster.StageCommand{Op: cluster.StageSpotlight, Webinar: a.w.ID, Key: key, Member: *in.Member}); fwd {
 		return err
 	}
 	s.Broadcast.SetSpotlight(a.w.ID, key)

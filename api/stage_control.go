@@ -134,20 +134,25 @@ func (s *Server) getStage(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.stageView(w.ID))
 }
 
-// stageElsewhere answers a stage control sent to a node that does not hold the stage with
-// 409 and the origin's URL (as WHIP does), and reports whether it did: the presenters publish
-// to the origin, and only there does muting, spotlighting or ending their session act.
-func (s *Server) stageElsewhere(c echo.Context, webinar string) (bool, error) {
+// forwardStage sends a stage control made on a node that does not hold the stage to the one
+// that does (cmd over the cluster bus) and answers 202, reporting whether it did: the
+// presenters publish to the origin, and only there does muting, spotlighting or ending their
+// session act. The member's page hears the result as usual ("stage-control"), on any node.
+func (s *Server) forwardStage(c echo.Context, cmd cluster.StageCommand) (bool, error) {
 	ctx := c.Request().Context()
-	if s.stageIsHere(ctx, webinar) {
+	if s.stageIsHere(ctx, cmd.Webinar) {
 		return false, nil
 	}
 	url := ""
-	if origin, ok, err := s.edges.dir.Origin(ctx, webinar); err == nil && ok {
+	if origin, ok, err := s.edges.dir.Origin(ctx, cmd.Webinar); err == nil && ok {
 		url = origin.URL
 	}
-	return true, c.JSON(http.StatusConflict, map[string]string{"origin": url,
-		"error": "this webinar's stage is on another node: send stage controls to its origin"})
+	if s.stageCmds == nil {
+		return true, c.JSON(http.StatusConflict, map[string]string{"origin": url,
+			"error": "this webinar's stage is on another node: send stage controls to its origin"})
+	}
+	s.stageCmds.SendStage(cmd)
+	return true, c.JSON(http.StatusAccepted, map[string]string{"member": cmd.Member, "origin": url})
 }
 
 // stageIsHere reports whether this node holds the webinar's stage: its presenters publish
@@ -246,10 +251,17 @@ func (s *Server) putStage(c echo.Context) error {
 	if !self && !caller.Moderates() {
 		return echo.NewHTTPError(http.StatusForbidden, "only the host and co-hosts mute others on stage")
 	}
-	if elsewhere, err := s.stageElsewhere(c, w.ID); elsewhere {
+	if fwd, err := s.forwardStage(c, cluster.StageCommand{Op: cluster.StageMute, Webinar: w.ID, Key: t.key,
+		Member: t.member, Participant: t.pid, Audio: in.Audio, Video: in.Video, Self: self}); fwd {
 		return err
 	}
-	m := s.Broadcast.MuteOf(w.ID, t.key)
+	return c.JSON(http.StatusOK, s.muteStage(w.ID, t, self, in))
+}
+
+// muteStage sets t's server mute as in asks and tells them: a host's "on" for someone else
+// only asks them to turn it on.
+func (s *Server) muteStage(webinar string, t stageTarget, self bool, in stageRequest) stageControl {
+	m := s.Broadcast.MuteOf(webinar, t.key)
 	var ask []string
 	apply := func(v string, muted *bool, medium string) {
 		switch {
@@ -263,12 +275,12 @@ func (s *Server) putStage(c echo.Context) error {
 	}
 	apply(in.Audio, &m.Audio, "audio")
 	apply(in.Video, &m.Video, "video")
-	changed := s.Broadcast.SetMute(w.ID, t.key, m)
+	changed := s.Broadcast.SetMute(webinar, t.key, m)
 	ev := stageControl{Member: t.member, Audio: onOrMuted(m.Audio), Video: onOrMuted(m.Video), ByHost: !self, Ask: ask}
 	if changed || len(ask) > 0 {
-		s.Room.Publish(w.ID, room.Audience{Participant: t.pid}, "stage-control", ev)
+		s.Room.Publish(webinar, room.Audience{Participant: t.pid}, "stage-control", ev)
 	}
-	return c.JSON(http.StatusOK, ev)
+	return ev
 }
 
 // deleteStage is DELETE .../stage/{member} (host, co-host): their publishing session ends now
@@ -287,7 +299,8 @@ func (s *Server) deleteStage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if elsewhere, err := s.stageElsewhere(c, w.ID); elsewhere {
+	if fwd, err := s.forwardStage(c, cluster.StageCommand{Op: cluster.StageEnd, Webinar: w.ID, Key: t.key,
+		Member: t.member, Participant: t.pid}); fwd {
 		return err
 	}
 	if !s.endStage(w.ID, t) {
@@ -303,8 +316,8 @@ func (s *Server) endStage(webinar string, t stageTarget) bool {
 	if s.endStageHere(webinar, t) {
 		return true
 	}
-	if s.stageEnds != nil {
-		s.stageEnds.EndStage(cluster.StageEnd{Webinar: webinar, Key: t.key, Member: t.member, Participant: t.pid})
+	if s.stageCmds != nil {
+		s.stageCmds.SendStage(cluster.StageCommand{Op: cluster.StageEnd, Webinar: webinar, Key: t.key, Member: t.member, Participant: t.pid})
 	}
 	return false
 }
@@ -317,19 +330,31 @@ func (s *Server) endStageHere(webinar string, t stageTarget) bool {
 	return true
 }
 
-// followClusterStage ends the stage sessions other nodes ask this one to end (endStage).
-func (s *Server) followClusterStage(se cluster.StageEnder) {
-	if se == nil {
+// followClusterStage carries out the stage controls other nodes send to the node holding the
+// stage (forwardStage, endStage). Only the node where the stage is acts.
+func (s *Server) followClusterStage(sc cluster.StageCommander) {
+	if sc == nil {
 		return
 	}
-	s.stageEnds = se
-	err := se.OnStageEnd(func(c cluster.StageEnd) {
-		if s.endStageHere(c.Webinar, stageTarget{member: c.Member, key: c.Key, pid: c.Participant}) {
-			s.Logger.Info("stage session ended at another node's request", "webinar", c.Webinar, "member", c.Member)
+	s.stageCmds = sc
+	err := sc.OnStage(func(c cluster.StageCommand) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		t := stageTarget{member: c.Member, key: c.Key, pid: c.Participant}
+		switch {
+		case c.Op == cluster.StageEnd:
+			if s.endStageHere(c.Webinar, t) {
+				s.Logger.Info("stage session ended at another node's request", "webinar", c.Webinar, "member", c.Member)
+			}
+		case !s.stageIsHere(ctx, c.Webinar):
+		case c.Op == cluster.StageMute && validSwitch(c.Audio) && validSwitch(c.Video):
+			s.muteStage(c.Webinar, t, c.Self, stageRequest{Audio: c.Audio, Video: c.Video})
+		case c.Op == cluster.StageSpotlight:
+			s.Broadcast.SetSpotlight(c.Webinar, c.Key)
 		}
 	})
 	if err != nil {
-		s.Logger.Error("stage ends from other nodes not followed", "err", err)
+		s.Logger.Error("stage controls from other nodes not followed", "err", err)
 	}
 }
 
