@@ -2,12 +2,8 @@ package auth
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // PublishClaims is what a per-member publish token carries: who may go on a webinar's stage.
@@ -53,18 +49,11 @@ func (p *PublishTokens) Issue(c PublishClaims, streamKey string) (string, error)
 		return "", fmt.Errorf("publish token: need a webinar, a member and a future expiry")
 	}
 	if c.ID == "" {
-		b := make([]byte, 9)
-		rand.Read(b)
-		c.ID = base64.RawURLEncoding.EncodeToString(b)
+		c.ID = tokenID(9)
 	}
-	body, err := json.Marshal(c)
+	tok, err := seal(PublishPrefix, c, func(signed string) []byte { return p.mac(signed, streamKey) }, MaxPublishTokenLen)
 	if err != nil {
 		return "", fmt.Errorf("publish token: %w", err)
-	}
-	signed := PublishPrefix + base64.RawURLEncoding.EncodeToString(body)
-	tok := signed + "." + base64.RawURLEncoding.EncodeToString(p.mac(signed, streamKey))
-	if len(tok) > MaxPublishTokenLen {
-		return "", fmt.Errorf("publish token: claims too long")
 	}
 	return tok, nil
 }
@@ -72,27 +61,9 @@ func (p *PublishTokens) Issue(c PublishClaims, streamKey string) (string, error)
 // Verify checks a token's signature (in constant time) against the webinar and its current
 // stream key, and its expiry; it returns the claims. The caller checks the member's role.
 func (p *PublishTokens) Verify(token, webinarID, streamKey string) (PublishClaims, error) {
-	if len(token) > MaxPublishTokenLen || !strings.HasPrefix(token, PublishPrefix) {
-		return PublishClaims{}, ErrInvalidToken
-	}
-	dot := strings.LastIndexByte(token, '.')
-	if dot <= len(PublishPrefix) {
-		return PublishClaims{}, ErrInvalidToken
-	}
-	signed, sig := token[:dot], token[dot+1:]
-	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
-	if err != nil || !hmac.Equal(got, p.mac(signed, streamKey)) {
-		return PublishClaims{}, ErrInvalidToken
-	}
-	body, err := base64.RawURLEncoding.Strict().DecodeString(signed[len(PublishPrefix):])
-	if err != nil {
-		return PublishClaims{}, ErrInvalidToken
-	}
 	var c PublishClaims
-	if err := json.Unmarshal(body, &c); err != nil || c.Webinar != webinarID || c.Member == "" {
-		return PublishClaims{}, ErrInvalidToken
-	}
-	if p.Clock.now().Unix() >= c.Expires {
+	err := unseal(token, PublishPrefix, MaxPublishTokenLen, func(signed string) []byte { return p.mac(signed, streamKey) }, &c)
+	if err != nil || c.Webinar != webinarID || c.Member == "" || p.Clock.now().Unix() >= c.Expires {
 		return PublishClaims{}, ErrInvalidToken
 	}
 	return c, nil
