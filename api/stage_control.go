@@ -138,20 +138,17 @@ func (s *Server) getStage(c echo.Context) error {
 // that does (cmd over the cluster bus) and answers 202, reporting whether it did: the
 // presenters publish to the origin, and only there does muting, spotlighting or ending their
 // session act. The member's page hears the result as usual ("stage-control"), on any node.
+// A lone server (no bus) always holds its stage.
 func (s *Server) forwardStage(c echo.Context, cmd cluster.StageCommand) (bool, error) {
 	ctx := c.Request().Context()
-	if s.stageIsHere(ctx, cmd.Webinar) {
+	if s.stageCmds == nil || s.stageIsHere(ctx, cmd.Webinar) {
 		return false, nil
 	}
+	s.stageCmds.SendStage(cmd)
 	url := ""
 	if origin, ok, err := s.edges.dir.Origin(ctx, cmd.Webinar); err == nil && ok {
 		url = origin.URL
 	}
-	if s.stageCmds == nil {
-		return true, c.JSON(http.StatusConflict, map[string]string{"origin": url,
-			"error": "this webinar's stage is on another node: send stage controls to its origin"})
-	}
-	s.stageCmds.SendStage(cmd)
 	return true, c.JSON(http.StatusAccepted, map[string]string{"member": cmd.Member, "origin": url})
 }
 
