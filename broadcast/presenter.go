@@ -116,16 +116,9 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		levelID = audioLevelID(receiver)
 	}
 	p.s.log.Info("presenter track", "room", p.room.name, "session", p.id, "slot", p.slot, "role", role.String(), "codec", codec.MimeType, "ssrc", up.ssrc)
-	p.drainRTCP(receiver)
-
-	buf := make([]byte, 1500)
-	for {
-		pk, err := p.readPacket(track, buf)
-		if err != nil {
+	p.readPackets(track, receiver, func(pk *packet) {
+		if p.gate(role, up, main, slot) {
 			return
-		}
-		if pk == nil || p.gate(role, up, main, slot) {
-			continue
 		}
 		now := time.Now()
 		if role == roleAudio {
@@ -147,7 +140,7 @@ func (p *presenter) readLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		default:
 			p.route(role, main, slot, up, codec, pk, now)
 		}
-	}
+	})
 }
 
 // adoptCodec makes rt carry codec; viewers that negotiated another one are closed (they
@@ -160,8 +153,11 @@ func (p *presenter) adoptCodec(rt *roomTrack, codec webrtc.RTPCodecCapability) {
 	}
 }
 
-// drainRTCP reads the receiver's RTCP (sender reports) so pion's buffer never fills.
-func (p *presenter) drainRTCP(receiver *webrtc.RTPReceiver) {
+// readPackets hands each RTP packet of track to handle, in an allocation of its own (one per
+// presenter packet, shared by every viewer), until the track ends; packets that do not parse
+// are skipped. It drains the receiver's RTCP (sender reports) meanwhile, so pion's buffer
+// never fills.
+func (p *presenter) readPackets(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver, handle func(*packet)) {
 	p.s.goFunc(func() {
 		buf := make([]byte, 1500)
 		for {
@@ -170,22 +166,18 @@ func (p *presenter) drainRTCP(receiver *webrtc.RTPReceiver) {
 			}
 		}
 	})
-}
-
-// readPacket reads the next RTP packet into an allocation of its own (one per presenter
-// packet, shared by every viewer); a packet that does not parse is nil.
-func (p *presenter) readPacket(track *webrtc.TrackRemote, buf []byte) (*packet, error) {
-	n, _, err := track.Read(buf)
-	if err != nil {
-		return nil, err
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := track.Read(buf)
+		if err != nil {
+			return
+		}
+		raw := make([]byte, n)
+		copy(raw, buf[:n])
+		if pk := (&packet{size: n}); pk.Unmarshal(raw) == nil {
+			handle(pk)
+		}
 	}
-	raw := make([]byte, n)
-	copy(raw, buf[:n])
-	pk := &packet{size: n}
-	if pk.Unmarshal(raw) != nil {
-		return nil, nil
-	}
-	return pk, nil
 }
 
 // counted counts a packet taken in for the viewers.

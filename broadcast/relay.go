@@ -159,20 +159,11 @@ func (p *presenter) laneLoop(track *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	p.adoptCodec(rt, codec)
 	up := &upstream{pc: p.pc, ssrc: uint32(track.SSRC())}
 	defer rt.release(up)
-	p.drainRTCP(receiver)
-	buf := make([]byte, 1500)
-	for {
-		pk, err := p.readPacket(track, buf)
-		if err != nil {
-			return
-		}
-		if pk == nil {
-			continue
-		}
+	p.readPackets(track, receiver, func(pk *packet) {
 		pk.Extension, pk.Extensions, pk.ExtensionProfile = false, nil, 0
 		p.counted(pk)
 		rt.feed(up, codec, pk, time.Now())
-	}
+	})
 }
 
 // offerAndApply makes the complete offer (every candidate gathered: WHEP has no trickle here),
